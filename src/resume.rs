@@ -1,0 +1,3 @@
+//! (being implemented)
+/// The largest resume record.
+pub const RESUME_RECORD_MAX: usize = 128;

@@ -1,0 +1,3 @@
+//! (being implemented)
+/// Blocks in the download window.
+pub const WINDOW_BLOCKS: usize = 256;
