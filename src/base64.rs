@@ -1,1 +1,173 @@
-//! (being implemented)
+//! Standard base64 decoding with the C agent's acceptance rules
+//! (PROTOCOL.md §9): alphabet `A–Z a–z 0–9 + /`; `=` padding optional, but
+//! if present it must complete the last quantum (at most two); CR and LF
+//! ignored anywhere; spaces only at the very end; nothing after padding but
+//! spaces and line breaks; non-zero leftover bits rejected; fewer than two
+//! data characters, or a single dangling one, rejected.
+
+/// Why base64 text was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base64Error {
+    /// A character outside the alphabet, or data after padding or trailing spaces.
+    InvalidCharacter,
+    /// Too little data, a dangling character, or wrong padding.
+    InvalidLength,
+    /// The unused low bits of the last character are not zero.
+    NonZeroTrailingBits,
+    /// The decoded bytes do not fit the output buffer.
+    OutputTooSmall,
+}
+
+fn sextet(c: u8) -> Option<u32> {
+    Some(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    } as u32)
+}
+
+/// Decode `input` into `out`; the number of bytes written.
+pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+    let mut acc: u32 = 0;
+    let mut chars = 0usize;
+    let mut padding = 0usize;
+    let mut trailing_space = false;
+    let mut written = 0usize;
+
+    for &c in input {
+        match c {
+            b'\r' | b'\n' => continue,
+            b' ' => trailing_space = true,
+            b'=' => {
+                if trailing_space {
+                    return Err(Base64Error::InvalidCharacter);
+                }
+                padding += 1;
+            }
+            _ => {
+                let v = sextet(c).ok_or(Base64Error::InvalidCharacter)?;
+                if padding > 0 || trailing_space {
+                    return Err(Base64Error::InvalidCharacter);
+                }
+                acc = (acc << 6) | v;
+                chars += 1;
+                if chars % 4 == 0 {
+                    let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+                    emit(out, &mut written, &bytes)?;
+                    acc = 0;
+                }
+            }
+        }
+    }
+
+    let rest = chars % 4;
+    if chars < 2 || rest == 1 {
+        return Err(Base64Error::InvalidLength);
+    }
+    if padding > 0 && (rest == 0 || rest + padding != 4) {
+        return Err(Base64Error::InvalidLength);
+    }
+    match rest {
+        2 => {
+            if acc & 0xf != 0 {
+                return Err(Base64Error::NonZeroTrailingBits);
+            }
+            emit(out, &mut written, &[(acc >> 4) as u8])?;
+        }
+        3 => {
+            if acc & 0x3 != 0 {
+                return Err(Base64Error::NonZeroTrailingBits);
+            }
+            emit(out, &mut written, &[(acc >> 10) as u8, (acc >> 2) as u8])?;
+        }
+        _ => {}
+    }
+    Ok(written)
+}
+
+fn emit(out: &mut [u8], written: &mut usize, bytes: &[u8]) -> Result<(), Base64Error> {
+    let end = *written + bytes.len();
+    out.get_mut(*written..end)
+        .ok_or(Base64Error::OutputTooSmall)?
+        .copy_from_slice(bytes);
+    *written = end;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Result<std::vec::Vec<u8>, Base64Error> {
+        let mut out = [0u8; 64];
+        decode(s.as_bytes(), &mut out).map(|n| out[..n].to_vec())
+    }
+
+    #[test]
+    fn vectors_from_the_c_agent_tests() {
+        assert_eq!(dec("Rk9PQg").unwrap(), b"FOOB");
+        assert_eq!(dec("Rk9PQg==").unwrap(), b"FOOB");
+        assert_eq!(dec("Zg==").unwrap(), b"f");
+        assert_eq!(dec("Zm8=").unwrap(), b"fo");
+        assert_eq!(dec("Zm9v").unwrap(), b"foo");
+        assert_eq!(dec("Zg==  ").unwrap(), b"f");
+        assert_eq!(dec("Zm\r\n9v\n").unwrap(), b"foo");
+        assert_eq!(dec("Zg==="), Err(Base64Error::InvalidLength));
+        assert_eq!(dec("TWG="), Err(Base64Error::NonZeroTrailingBits));
+        assert_eq!(dec("Tf=="), Err(Base64Error::NonZeroTrailingBits));
+        assert_eq!(dec("Z"), Err(Base64Error::InvalidLength));
+        assert_eq!(dec(""), Err(Base64Error::InvalidLength));
+        assert_eq!(dec("Zm9vY"), Err(Base64Error::InvalidLength));
+        assert_eq!(dec("Zg==Zg=="), Err(Base64Error::InvalidCharacter));
+        assert_eq!(dec("Zm 9v"), Err(Base64Error::InvalidCharacter));
+        assert_eq!(dec("Zm9v="), Err(Base64Error::InvalidLength));
+        assert_eq!(dec("Zg="), Err(Base64Error::InvalidLength));
+        assert_eq!(dec("Zm-v"), Err(Base64Error::InvalidCharacter));
+    }
+
+    #[test]
+    fn output_bound_is_enforced() {
+        let mut out = [0u8; 2];
+        assert_eq!(decode(b"Zm9v", &mut out), Err(Base64Error::OutputTooSmall));
+        assert_eq!(decode(b"Zm8=", &mut out), Ok(2));
+    }
+
+    fn encode(data: &[u8]) -> std::string::String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut s = std::string::String::new();
+        for chunk in data.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            for i in 0..=chunk.len() {
+                s.push(A[(v >> (18 - 6 * i) & 63) as usize] as char);
+            }
+            for _ in chunk.len()..3 {
+                s.push('=');
+            }
+        }
+        s
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn round_trips(data in proptest::collection::vec(proptest::num::u8::ANY, 1..60)) {
+            let text = encode(&data);
+            proptest::prop_assert_eq!(dec(&text).unwrap(), data.clone());
+            let unpadded = text.trim_end_matches('=');
+            proptest::prop_assert_eq!(dec(unpadded).unwrap(), data);
+        }
+
+        #[test]
+        fn never_panics(input in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let mut out = [0u8; 72];
+            let _ = decode(&input, &mut out);
+        }
+    }
+}

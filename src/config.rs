@@ -108,8 +108,7 @@ impl Config {
         if self.http_range_size == 0 || self.http_range_size % bs != 0 {
             return Err(ConfigError::HttpRangeSize);
         }
-        if self.request_timeout_ms == 0 || self.self_test_timeout_ms == 0 || self.max_retries == 0
-        {
+        if self.request_timeout_ms == 0 || self.self_test_timeout_ms == 0 || self.max_retries == 0 {
             return Err(ConfigError::Timing);
         }
         if self.status_every_blocks == 0 {

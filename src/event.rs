@@ -93,6 +93,9 @@ pub enum Processed {
     BlockAccepted,
     /// File data was dropped; nothing was written.
     BlockDropped(DropReason),
+    /// File data could not be used and the job failed (a flash error, or the
+    /// file is not an MCUboot image).
+    TransferFailed,
 }
 
 /// Why file data was dropped. None of these fails the job.

@@ -23,6 +23,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(test)]
+extern crate std;
+
 mod agent;
 pub mod base64;
 pub mod cbor;
@@ -43,14 +46,14 @@ mod transmit;
 #[cfg(feature = "p256-verifier")]
 mod verifier;
 mod window;
+mod writer;
 
 pub use agent::{Agent, ApiError, HttpOutcome};
 pub use config::{Config, ConfigError, Protocols, MAX_REQUEST_BYTES};
 pub use event::{DropReason, Event, ImageState, ImageVerdict, Processed, State, Statistics};
 pub use platform::{
-    BootControl, BootState, CustomJob, CustomJobReply, CustomJobStatus, ImageSlot,
-    NoProgressStore, Platform, PortError, ProgressStore, SignatureError, SignatureVerifier,
-    Version,
+    BootControl, BootState, CustomJob, CustomJobReply, CustomJobStatus, ImageSlot, NoProgressStore,
+    Platform, PortError, ProgressStore, SignatureError, SignatureVerifier, Version,
 };
 pub use reason::{FailReason, ImageError, JobError, WireReason};
 pub use resume::RESUME_RECORD_MAX;

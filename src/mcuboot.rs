@@ -280,7 +280,10 @@ pub(crate) mod tests {
 
     #[test]
     fn truncated_tlv_is_malformed() {
-        assert_eq!(find_sha256(&[0x10, 0, 32, 0, 1, 2]), Err(ImageError::BadTlv));
+        assert_eq!(
+            find_sha256(&[0x10, 0, 32, 0, 1, 2]),
+            Err(ImageError::BadTlv)
+        );
         assert_eq!(find_sha256(&[0x10]), Err(ImageError::BadTlv));
         assert_eq!(find_sha256(&[]), Err(ImageError::NoHash));
     }

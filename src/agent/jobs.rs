@@ -1,0 +1,234 @@
+//! Job documents: what to do with each kind, in each phase.
+
+use super::{After, Agent, Job, Pending, Phase};
+use crate::download::Plane;
+use crate::event::{Event, Processed};
+use crate::job::{self, Document, OtaJob};
+use crate::platform::{
+    BootControl, BootState, CustomJob, CustomJobReply, ImageSlot, Platform, ProgressStore,
+};
+use crate::reason::{FailReason, JobError};
+use crate::resume;
+use crate::status::Status;
+use crate::time::Instant;
+
+impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
+    pub(super) fn on_job_document(&mut self, now: Instant, payload: &[u8]) -> Processed {
+        let doc = job::parse_document(payload);
+        match self.phase {
+            Phase::Idle => {
+                self.pending.clear(Pending::JOB_REQUEST);
+                self.request_deadline = None;
+                self.start_job(now, doc);
+                Processed::JobDocument
+            }
+            Phase::Transfer(_) => {
+                self.update_during_transfer(now, doc);
+                Processed::JobDocument
+            }
+            _ => Processed::JobDocumentIgnored,
+        }
+    }
+
+    /// A document while idle.
+    fn start_job(&mut self, now: Instant, doc: Document<'_>) {
+        match doc {
+            Document::NoJob => {
+                log::info!("ota: no job pending");
+                self.push_event(Event::NoActiveJob);
+            }
+            Document::Invalid {
+                job_id: None,
+                error,
+            } => {
+                log::warn!(
+                    "ota: unusable job document ({}: {})",
+                    error.kind(),
+                    error.text()
+                );
+                self.push_event(Event::NoActiveJob);
+            }
+            Document::Invalid {
+                job_id: Some(id),
+                error,
+            } => {
+                log::warn!("ota: job {id} refused: {}: {}", error.kind(), error.text());
+                self.fail_before_download(now, id, FailReason::Job(error));
+            }
+            Document::Custom { job_id, document } => self.custom_job(now, job_id, document),
+            Document::Ota(j) if j.self_test => self.self_test_document(now, &j),
+            Document::Ota(j) => {
+                if self.platform.boot().state() == BootState::PendingCommit {
+                    // The image on trial is not from this job (it may have been
+                    // cancelled): it must not stay.
+                    log::warn!("ota: platform is in self test while the job is not");
+                    self.push_event(Event::SelfTestFailed(FailReason::ImageStateMismatch));
+                    self.roll_back();
+                } else {
+                    self.begin_download(now, &j);
+                }
+            }
+        }
+    }
+
+    /// Report a job FAILED before any flash is touched.
+    pub(super) fn fail_before_download(&mut self, now: Instant, id: &str, reason: FailReason) {
+        self.job = Job::named(id);
+        self.push_event(Event::Fail(reason));
+        self.report_failure(now, reason, After::NextJob);
+    }
+
+    fn custom_job(&mut self, now: Instant, job_id: &str, document: &[u8]) {
+        match self.platform.custom_job(&CustomJob { job_id, document }) {
+            CustomJobReply::Decline => {
+                log::info!("ota: custom job {job_id} not claimed by the application");
+                self.fail_before_download(now, job_id, FailReason::CustomJobDeclined);
+            }
+            CustomJobReply::Claim(status) => {
+                self.job = Job::named(job_id);
+                self.push_event(Event::ReceivedJob);
+                let status = Status::Custom(status);
+                if status.is_terminal() {
+                    self.report(now, status, After::NextJob);
+                } else {
+                    self.tell(status);
+                }
+            }
+        }
+    }
+
+    /// Which data plane to use, or why none.
+    fn choose_plane(&self, j: &OtaJob<'_>) -> Result<Plane, FailReason> {
+        let protocols = self.config.protocols;
+        let url_fits = j
+            .url
+            .and_then(|u| u.raw_str())
+            .is_some_and(|raw| raw.len() <= URL_CAP);
+        let mqtt = j.mqtt && protocols.mqtt && j.stream.is_some();
+        let http = j.http && protocols.http && URL_CAP > 0 && url_fits;
+        match (mqtt, http) {
+            (true, true) if protocols.prefer_http => Ok(Plane::Http),
+            (true, _) => Ok(Plane::Mqtt),
+            (false, true) => Ok(Plane::Http),
+            (false, false) if j.mqtt && protocols.mqtt => {
+                Err(FailReason::Job(JobError::Missing("streamname")))
+            }
+            (false, false) if j.http && protocols.http && URL_CAP > 0 && j.url.is_none() => {
+                Err(FailReason::Job(JobError::Missing("update_data_url")))
+            }
+            _ => Err(FailReason::UnsupportedProtocol),
+        }
+    }
+
+    /// Store the job's pre-signed URL (decoded); false if it does not fit.
+    fn store_url(&mut self, j: &OtaJob<'_>) -> bool {
+        let mut buf = [0u8; URL_CAP];
+        let Some(url) = j.url.and_then(|u| u.decode_str(&mut buf)) else {
+            return false;
+        };
+        if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return false;
+        }
+        self.url.clear();
+        self.url.push_str(url).is_ok()
+    }
+
+    /// A new OTA job: validate it, then start (or resume) its download.
+    pub(super) fn begin_download(&mut self, now: Instant, j: &OtaJob<'_>) {
+        let plane = match self.choose_plane(j) {
+            Ok(p) => p,
+            Err(reason) => return self.fail_before_download(now, j.job_id, reason),
+        };
+        if j.file_size > self.platform.slot().capacity() {
+            return self.fail_before_download(now, j.job_id, FailReason::FileTooLarge);
+        }
+        if plane == Plane::Http && !self.store_url(j) {
+            return self.fail_before_download(now, j.job_id, FailReason::UnsupportedProtocol);
+        }
+        if j.file_count > 1 {
+            log::warn!(
+                "ota: job {} has {} files; only the first is used",
+                j.job_id,
+                j.file_count
+            );
+        }
+        self.job = Job::from_ota(j);
+        self.image_state = crate::ImageState::Unknown;
+        self.stats = Default::default();
+        self.push_event(Event::ReceivedJob);
+        self.start_transfer(now, plane);
+    }
+
+    /// A document arrived during a download: the same job (a reply to a
+    /// re-request: maybe a fresh URL) changes nothing; anything else means the
+    /// job was cancelled or replaced.
+    fn update_during_transfer(&mut self, now: Instant, doc: Document<'_>) {
+        match doc {
+            Document::Ota(j)
+                if j.job_id == self.job.id
+                    && Job::from_ota(&j).fingerprint == self.job.fingerprint =>
+            {
+                let Phase::Transfer(d) = &self.phase else {
+                    return;
+                };
+                if d.plane() == Plane::Http && j.url.is_some() {
+                    let waiting = d.awaiting_url;
+                    if self.store_url(&j) && waiting {
+                        log::info!("ota: download URL refreshed");
+                        self.request_data(now);
+                    }
+                }
+            }
+            Document::NoJob => {
+                log::warn!("ota: job {} is no longer pending (cancelled)", self.job.id);
+                self.cancel_transfer();
+                self.phase = Phase::Idle;
+            }
+            _ => {
+                log::warn!(
+                    "ota: job {} was replaced; asking for the next job",
+                    self.job.id
+                );
+                self.cancel_transfer();
+                self.go_idle(now);
+            }
+        }
+    }
+
+    /// Whether the slot holds this job's file, complete and verified (the
+    /// device lost power between verification and activation).
+    pub(super) fn has_verified_file(&mut self, j: &OtaJob<'_>) -> bool {
+        let job = Job::from_ota(j);
+        let mut buf = [0u8; resume::RESUME_RECORD_MAX];
+        let len = self.platform.store().load(&mut buf);
+        let total = j.file_size.div_ceil(self.config.block_size);
+        matches!(
+            resume::decide(
+                len.map(|n| &buf[..n.min(buf.len())]),
+                j.job_id,
+                &job.fingerprint,
+                self.config.block_size,
+                total
+            ),
+            resume::Decision::Verified
+        )
+    }
+}
+
+impl Job {
+    /// The parts of an OTA job the agent keeps.
+    pub(super) fn from_ota(j: &OtaJob<'_>) -> Self {
+        let mut job = Job::named(j.job_id);
+        if let Some(s) = j.stream {
+            // Validated against MAX_STREAM_NAME_LEN by the parser.
+            let _ = job.stream.push_str(s);
+        }
+        job.file_id = j.file_id;
+        job.file_size = j.file_size;
+        job.file_type = j.file_type;
+        job.signature = j.signature.clone();
+        job.updated_by = j.updated_by;
+        job.fingerprint = resume::fingerprint(&j.signature, j.file_size, j.file_id, j.file_type);
+        job
+    }
+}

@@ -1,0 +1,594 @@
+//! A device under test: the agent on a RAM platform with NOR semantics, a
+//! recording port, and a miniature stream service.
+
+use crate::platform::*;
+use crate::{
+    Agent, Config, DeliveryToken, Event, Instant, P256Verifier, Processed, QoS, Transmit,
+    TransmitBuffer,
+};
+use minicbor::{Decoder, Encoder};
+use p256::ecdsa::{signature::hazmat::PrehashSigner, Signature, SigningKey};
+use sha2::{Digest, Sha256};
+use std::string::{String, ToString};
+use std::vec::Vec;
+use std::{format, vec};
+
+pub const THING: &str = "thing-1";
+pub const ERASE: u32 = 4096;
+pub const ALIGN: u32 = 4;
+
+/// The image slot: RAM with NOR rules. Violations are counted (and refused).
+pub struct Slot {
+    pub mem: Vec<u8>,
+    pub writes: u32,
+    pub erases: u32,
+    pub erased_bytes: u64,
+    pub violations: u32,
+    pub fail_writes: bool,
+}
+
+impl Slot {
+    pub fn new(capacity: u32) -> Self {
+        Slot {
+            mem: vec![0xa5; capacity as usize],
+            writes: 0,
+            erases: 0,
+            erased_bytes: 0,
+            violations: 0,
+            fail_writes: false,
+        }
+    }
+
+    fn range(
+        &mut self,
+        off: u32,
+        len: usize,
+        unit: u32,
+    ) -> Result<core::ops::Range<usize>, PortError> {
+        let (s, e) = (off as usize, off as usize + len);
+        if off % unit != 0 || len as u32 % unit != 0 || e > self.mem.len() {
+            self.violations += 1;
+            return Err(PortError(-22));
+        }
+        Ok(s..e)
+    }
+}
+
+impl ImageSlot for Slot {
+    fn capacity(&self) -> u32 {
+        self.mem.len() as u32
+    }
+    fn erase_size(&self) -> u32 {
+        ERASE
+    }
+    fn write_align(&self) -> u32 {
+        ALIGN
+    }
+    fn erase(&mut self, offset: u32, len: u32) -> Result<(), PortError> {
+        let r = self.range(offset, len as usize, ERASE)?;
+        self.erases += 1;
+        self.erased_bytes += len as u64;
+        self.mem[r].fill(0xff);
+        Ok(())
+    }
+    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), PortError> {
+        if self.fail_writes {
+            return Err(PortError(-5));
+        }
+        let r = self.range(offset, data.len(), ALIGN)?;
+        if self.mem[r.clone()].iter().any(|&b| b != 0xff) {
+            self.violations += 1;
+            return Err(PortError(-14));
+        }
+        self.writes += 1;
+        self.mem[r].copy_from_slice(data);
+        Ok(())
+    }
+    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), PortError> {
+        let s = offset as usize;
+        let src = self.mem.get(s..s + buf.len()).ok_or(PortError(-22))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// The bootloader, recording what it was asked.
+pub struct Boot {
+    pub version: Version,
+    pub state: BootState,
+    pub upgrade_requested: bool,
+    pub confirmed: bool,
+    pub rejected: bool,
+    pub reboots: u32,
+    pub refuse_upgrade: bool,
+}
+
+impl BootControl for Boot {
+    fn running_version(&self) -> Version {
+        self.version
+    }
+    fn state(&mut self) -> BootState {
+        self.state
+    }
+    fn request_test_upgrade(&mut self) -> Result<(), PortError> {
+        if self.refuse_upgrade {
+            return Err(PortError(-14));
+        }
+        self.upgrade_requested = true;
+        Ok(())
+    }
+    fn confirm(&mut self) -> Result<(), PortError> {
+        self.confirmed = true;
+        self.state = BootState::Confirmed;
+        Ok(())
+    }
+    fn reject(&mut self) -> Result<(), PortError> {
+        self.rejected = true;
+        Ok(())
+    }
+    fn reboot(&mut self) {
+        self.reboots += 1;
+    }
+}
+
+/// The progress store.
+#[derive(Default)]
+pub struct Store {
+    pub record: Option<Vec<u8>>,
+    pub saves: u32,
+}
+
+impl ProgressStore for Store {
+    fn load(&mut self, buf: &mut [u8]) -> Option<usize> {
+        let r = self.record.as_ref()?;
+        buf.get_mut(..r.len())?.copy_from_slice(r);
+        Some(r.len())
+    }
+    fn save(&mut self, record: &[u8]) -> Result<(), PortError> {
+        self.saves += 1;
+        self.record = Some(record.to_vec());
+        Ok(())
+    }
+    fn clear(&mut self) -> Result<(), PortError> {
+        self.record = None;
+        Ok(())
+    }
+}
+
+pub struct TestPlatform {
+    pub slot: Slot,
+    pub boot: Boot,
+    pub store: Store,
+    pub verifier: P256Verifier,
+    pub custom_reply: CustomJobReply,
+    pub custom_seen: Vec<(String, Vec<u8>)>,
+}
+
+impl Platform for TestPlatform {
+    type Slot = Slot;
+    type Boot = Boot;
+    type Store = Store;
+    type Verifier = P256Verifier;
+    fn slot(&mut self) -> &mut Slot {
+        &mut self.slot
+    }
+    fn boot(&mut self) -> &mut Boot {
+        &mut self.boot
+    }
+    fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+    fn verifier(&mut self) -> &mut P256Verifier {
+        &mut self.verifier
+    }
+    fn custom_job(&mut self, job: &CustomJob<'_>) -> CustomJobReply {
+        self.custom_seen
+            .push((job.job_id.to_string(), job.document.to_vec()));
+        self.custom_reply
+    }
+}
+
+pub fn signing_key() -> SigningKey {
+    SigningKey::from_slice(&[0x42; 32]).unwrap()
+}
+
+pub fn other_key() -> SigningKey {
+    SigningKey::from_slice(&[0x17; 32]).unwrap()
+}
+
+pub fn platform(capacity: u32, version: Version) -> TestPlatform {
+    let public = signing_key().verifying_key().to_sec1_point(false);
+    TestPlatform {
+        slot: Slot::new(capacity),
+        boot: Boot {
+            version,
+            state: BootState::Confirmed,
+            upgrade_requested: false,
+            confirmed: false,
+            rejected: false,
+            reboots: 0,
+            refuse_upgrade: false,
+        },
+        store: Store::default(),
+        verifier: P256Verifier::from_sec1(public.as_bytes()).unwrap(),
+        custom_reply: CustomJobReply::Decline,
+        custom_seen: Vec::new(),
+    }
+}
+
+/// An MCUboot image: 0x200-byte header, `len` payload bytes, SHA-256 TLV.
+pub fn image(len: usize, version: (u8, u8, u16)) -> Vec<u8> {
+    use crate::mcuboot::*;
+    let hdr = 0x200usize;
+    let header = ImageHeader {
+        load_addr: 0,
+        hdr_size: hdr as u16,
+        protect_tlv_size: 0,
+        img_size: len as u32,
+        flags: 0,
+        version: ImageVersion {
+            major: version.0,
+            minor: version.1,
+            revision: version.2,
+            build_num: 7,
+        },
+    };
+    let mut img = vec![0u8; hdr];
+    img[..HEADER_LEN].copy_from_slice(&header.to_bytes());
+    img.extend((0..len).map(|i| (i * 7 + i / 251) as u8));
+    let digest = Sha256::digest(&img);
+    img.extend(TLV_INFO_MAGIC.to_le_bytes());
+    img.extend(40u16.to_le_bytes());
+    img.extend(TLV_SHA256.to_le_bytes());
+    img.extend(32u16.to_le_bytes());
+    img.extend(digest);
+    img
+}
+
+pub fn b64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..=chunk.len() {
+            s.push(A[(v >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        for _ in chunk.len()..3 {
+            s.push('=');
+        }
+    }
+    s
+}
+
+pub fn sign_with(key: &SigningKey, file: &[u8]) -> String {
+    let digest = Sha256::digest(file);
+    let sig: Signature = key.sign_prehash(&digest).unwrap();
+    b64(sig.to_der().as_bytes())
+}
+
+pub fn sign(file: &[u8]) -> String {
+    sign_with(&signing_key(), file)
+}
+
+/// Options for a job document.
+#[derive(Clone)]
+pub struct JobSpec {
+    pub id: String,
+    pub size: u32,
+    pub signature: String,
+    pub protocols: &'static str,
+    pub stream: &'static str,
+    pub url: Option<String>,
+    pub file_id: u32,
+    pub file_type: Option<u32>,
+    pub status_details: Option<String>,
+}
+
+impl JobSpec {
+    pub fn for_file(id: &str, file: &[u8]) -> Self {
+        JobSpec {
+            id: id.to_string(),
+            size: file.len() as u32,
+            signature: sign(file),
+            protocols: r#"["MQTT"]"#,
+            stream: "AFR_OTA-stream-1",
+            url: None,
+            file_id: 0,
+            file_type: None,
+            status_details: None,
+        }
+    }
+
+    pub fn self_test(mut self, updated_by: &str) -> Self {
+        self.status_details = Some(format!(
+            r#"{{"self_test":"ready","updatedBy":"{updated_by}"}}"#
+        ));
+        self
+    }
+
+    pub fn http(mut self, url: &str) -> Self {
+        self.protocols = r#"["HTTP"]"#;
+        self.url = Some(url.to_string());
+        self
+    }
+
+    /// The `$next/get/accepted` response carrying this job.
+    pub fn doc(&self) -> String {
+        let url = self
+            .url
+            .as_ref()
+            .map(|u| format!(r#","update_data_url":"{u}","auth_scheme":"aws.s3.presigned""#))
+            .unwrap_or_default();
+        let file_type = self
+            .file_type
+            .map(|t| format!(r#","fileType":{t}"#))
+            .unwrap_or_default();
+        let details = self
+            .status_details
+            .as_ref()
+            .map(|d| format!(r#","statusDetails":{d}"#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"clientToken":"0:{THING}","timestamp":1,"execution":{{"jobId":"{}","status":"QUEUED"{details},"jobDocument":{{"afr_ota":{{"protocols":{},"streamname":"{}","files":[{{"filepath":"/","filesize":{},"fileid":{}{file_type},"certfile":"c","sig-sha256-ecdsa":"{}"{url}}}]}}}}}}}}"#,
+            self.id, self.protocols, self.stream, self.size, self.file_id, self.signature
+        )
+    }
+}
+
+pub fn topic(suffix: &str) -> String {
+    format!("$aws/things/{THING}/{suffix}")
+}
+
+pub fn no_job() -> String {
+    format!(r#"{{"clientToken":"0:{THING}","timestamp":2}}"#)
+}
+
+/// What the agent sent, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    Sub(String, QoS),
+    Unsub(String),
+    Pub {
+        topic: String,
+        payload: Vec<u8>,
+        qos: QoS,
+        token: Option<DeliveryToken>,
+    },
+    Http(String, u32, u32),
+}
+
+impl Sent {
+    pub fn text(&self) -> String {
+        match self {
+            Sent::Pub { payload, .. } => String::from_utf8_lossy(payload).into_owned(),
+            other => format!("{other:?}"),
+        }
+    }
+    pub fn is_pub_to(&self, suffix: &str) -> bool {
+        matches!(self, Sent::Pub { topic: t, .. } if *t == topic(suffix))
+    }
+}
+
+pub type TestAgent = Agent<TestPlatform, 512>;
+
+/// The device under test.
+pub struct Dut {
+    pub agent: TestAgent,
+    pub now: Instant,
+    pub sent: Vec<Sent>,
+    pub events: Vec<Event>,
+    acked: usize,
+    pub answered: usize,
+}
+
+impl Dut {
+    pub fn new(config: Config, platform: TestPlatform) -> Self {
+        Dut {
+            agent: Agent::new(config, THING, platform).unwrap(),
+            now: Instant::from_millis(1_000),
+            sent: Vec::new(),
+            events: Vec::new(),
+            acked: 0,
+            answered: 0,
+        }
+    }
+
+    pub fn started(config: Config, platform: TestPlatform) -> Self {
+        let mut d = Dut::new(config, platform);
+        d.agent.start(d.now).unwrap();
+        d.pump();
+        d
+    }
+
+    pub fn pf(&mut self) -> &mut TestPlatform {
+        self.agent.platform()
+    }
+
+    /// Drain transmits and events.
+    pub fn pump(&mut self) {
+        let mut buf = TransmitBuffer::new();
+        while let Some(t) = self.agent.poll_transmit(&mut buf) {
+            self.sent.push(match t {
+                Transmit::Subscribe { topic, qos } => Sent::Sub(topic.to_string(), qos),
+                Transmit::Unsubscribe { topic } => Sent::Unsub(topic.to_string()),
+                Transmit::Publish {
+                    topic,
+                    payload,
+                    qos,
+                    delivery,
+                } => Sent::Pub {
+                    topic: topic.to_string(),
+                    payload: payload.to_vec(),
+                    qos,
+                    token: delivery,
+                },
+                Transmit::HttpGet { url, first, last } => Sent::Http(url.to_string(), first, last),
+            });
+        }
+        while let Some(e) = self.agent.poll_event() {
+            self.events.push(e);
+        }
+    }
+
+    pub fn msg(&mut self, suffix: &str, payload: &[u8]) -> Processed {
+        let p = self.agent.handle_message(self.now, &topic(suffix), payload);
+        self.pump();
+        p
+    }
+
+    pub fn job(&mut self, doc: &str) -> Processed {
+        self.msg("jobs/$next/get/accepted", doc.as_bytes())
+    }
+
+    pub fn advance(&mut self, ms: u64) {
+        self.now = Instant::from_millis(self.now.as_millis() + ms);
+        self.agent.handle_timeout(self.now);
+        self.pump();
+    }
+
+    /// Acknowledge every QoS 1 publish that asked for it, once.
+    pub fn ack_all(&mut self) {
+        loop {
+            let tokens: Vec<DeliveryToken> = self.sent[self.acked..]
+                .iter()
+                .filter_map(|s| match s {
+                    Sent::Pub { token: Some(t), .. } => Some(*t),
+                    _ => None,
+                })
+                .collect();
+            self.acked = self.sent.len();
+            if tokens.is_empty() {
+                return;
+            }
+            for t in tokens {
+                self.agent.handle_delivered(self.now, t);
+                self.pump();
+            }
+        }
+    }
+
+    pub fn take_sent(&mut self) -> Vec<Sent> {
+        self.acked = 0;
+        self.answered = 0;
+        core::mem::take(&mut self.sent)
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event> {
+        core::mem::take(&mut self.events)
+    }
+
+    /// Status bodies published to the job's update topic.
+    pub fn statuses(&self, job: &str) -> Vec<String> {
+        let t = format!("jobs/{job}/update");
+        self.sent
+            .iter()
+            .filter(|s| s.is_pub_to(&t))
+            .map(Sent::text)
+            .collect()
+    }
+
+    /// GetStream requests sent, decoded as (o, b, n).
+    pub fn stream_requests(&self, stream: &str) -> Vec<(u32, Vec<u8>, u32)> {
+        let t = format!("streams/{stream}/get/cbor");
+        self.sent
+            .iter()
+            .filter_map(|s| match s {
+                Sent::Pub {
+                    topic: tp, payload, ..
+                } if *tp == topic(&t) => Some(decode_request(payload)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Decode a GetStream request into (o, b, n), checking f and l.
+pub fn decode_request(payload: &[u8]) -> (u32, Vec<u8>, u32) {
+    let mut d = Decoder::new(payload);
+    assert_eq!(d.map().unwrap(), Some(6));
+    let mut out = (0, Vec::new(), 0);
+    for _ in 0..6 {
+        match d.str().unwrap() {
+            "c" => assert_eq!(d.str().unwrap(), "rdy"),
+            "f" | "l" => {
+                d.u32().unwrap();
+            }
+            "o" => out.0 = d.u32().unwrap(),
+            "b" => out.1 = d.bytes().unwrap().to_vec(),
+            "n" => out.2 = d.u32().unwrap(),
+            k => panic!("unexpected key {k}"),
+        }
+    }
+    out
+}
+
+/// A block message as the service sends it.
+pub fn block(f: u32, i: u32, p: &[u8]) -> Vec<u8> {
+    let mut e = Encoder::new(Vec::new());
+    e.map(5).unwrap();
+    e.str("c").unwrap().str("rdy").unwrap();
+    e.str("f").unwrap().u32(f).unwrap();
+    e.str("l").unwrap().u32(p.len() as u32).unwrap();
+    e.str("i").unwrap().u32(i).unwrap();
+    e.str("p").unwrap().bytes(p).unwrap();
+    e.into_writer()
+}
+
+/// The blocks AWS would send for a request (o, b, n): wanted bits from o, at most n.
+pub fn serve(file: &[u8], bs: usize, req: &(u32, Vec<u8>, u32)) -> Vec<u32> {
+    let total = file.len().div_ceil(bs) as u32;
+    let (o, b, n) = req;
+    let mut out = Vec::new();
+    for (k, byte) in b.iter().enumerate() {
+        for bit in 0..8 {
+            let i = o + (k * 8 + bit) as u32;
+            if byte & (1 << bit) != 0 && i < total && (out.len() as u32) < *n {
+                out.push(i);
+            }
+        }
+    }
+    out
+}
+
+pub fn block_of(file: &[u8], bs: usize, i: u32) -> &[u8] {
+    let s = i as usize * bs;
+    &file[s..(s + bs).min(file.len())]
+}
+
+impl Dut {
+    /// Answer every GetStream request not answered yet, in order, including
+    /// the ones the answers trigger; returns the blocks served.
+    pub fn download(&mut self, stream: &str, file: &[u8]) -> u32 {
+        let bs = self.agent.config().block_size as usize;
+        let mut served = 0;
+        loop {
+            let reqs = self.stream_requests(stream);
+            let Some(req) = reqs.get(self.answered).cloned() else {
+                return served;
+            };
+            self.answered += 1;
+            for i in serve(file, bs, &req) {
+                self.msg(
+                    &format!("streams/{stream}/data/cbor"),
+                    &block(0, i, block_of(file, bs, i)),
+                );
+                served += 1;
+            }
+        }
+    }
+}
+
+pub fn config() -> Config {
+    Config {
+        blocks_per_request: 1,
+        resume_every_blocks: 0,
+        ..Config::default()
+    }
+}
+
+pub const V1: Version = Version::new(1, 0, 0);
