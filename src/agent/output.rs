@@ -43,10 +43,7 @@ fn render(
     Some((core::str::from_utf8(topic).ok()?, &rest[..n]))
 }
 
-fn topic_only(
-    buf: &mut [u8],
-    topic: impl FnOnce(&mut SliceWriter) -> fmt::Result,
-) -> Option<&str> {
+fn topic_only(buf: &mut [u8], topic: impl FnOnce(&mut SliceWriter) -> fmt::Result) -> Option<&str> {
     render(buf, topic, |_| Some(0)).map(|(t, _)| t)
 }
 
