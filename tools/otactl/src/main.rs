@@ -1,1 +1,79 @@
-fn main() {}
+//! `otactl`: code-signing keys, signatures, MCUboot images and AWS IoT OTA
+//! job documents for ota-agent; a local OTA service, a simulated device and a
+//! demo. Each command lives in its own module under `cmd/`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(name = "otactl", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a P-256 code-signing key pair (PKCS#8 PEM) and print its public key.
+    Keygen(cmd::keygen::Args),
+    /// Print the public key of a private key, in the forms firmware embeds.
+    Pubkey(cmd::pubkey::Args),
+    /// Print a file's sig-sha256-ecdsa signature, as AWS code signing puts it in a job.
+    Sign(cmd::sign::Args),
+    /// Wrap a payload as an MCUboot image (as `imgtool sign` does).
+    Image(cmd::image::Args),
+    /// Write an AWS IoT OTA job document, or the $next/get/accepted reply carrying it.
+    Job(cmd::job::Args),
+    /// MQTT file stream codec helpers (not implemented yet).
+    Stream {
+        #[command(subcommand)]
+        command: StreamCommand,
+    },
+    /// Run a local OTA service: Jobs, MQTT streams and HTTP (not implemented yet).
+    Serve,
+    /// Run a simulated device against an OTA service (not implemented yet).
+    Device,
+    /// Run an end-to-end update demo on this machine (not implemented yet).
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum StreamCommand {
+    /// Decode a CBOR GetStream data block (not implemented yet).
+    DecodeBlock,
+    /// Encode a CBOR GetStream request (not implemented yet).
+    EncodeRequest,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Keygen(args) => cmd::keygen::run(&args),
+        Command::Pubkey(args) => cmd::pubkey::run(&args),
+        Command::Sign(args) => cmd::sign::run(&args),
+        Command::Image(args) => cmd::image::run(&args),
+        Command::Job(cmd::job::Args {
+            command: Some(cmd::job::JobCommand::Check),
+            ..
+        }) => return cmd::not_implemented("job check"),
+        Command::Job(args) => cmd::job::run(&args),
+        Command::Stream {
+            command: StreamCommand::DecodeBlock,
+        } => return cmd::not_implemented("stream decode-block"),
+        Command::Stream {
+            command: StreamCommand::EncodeRequest,
+        } => return cmd::not_implemented("stream encode-request"),
+        Command::Serve => return cmd::not_implemented("serve"),
+        Command::Device => return cmd::not_implemented("device"),
+        Command::Demo => return cmd::not_implemented("demo"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("otactl: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
