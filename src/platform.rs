@@ -27,8 +27,9 @@ pub struct PortError(pub i32);
 /// - Writes are durable when `write` returns (the agent saves resume records
 ///   that claim so).
 pub trait ImageSlot {
-    /// Bytes available to an image, excluding any bootloader trailer at the
-    /// end of the slot. A multiple of `erase_size`.
+    /// Bytes available to an image: the slot minus whatever the bootloader
+    /// keeps for itself (MCUboot's trailer, and with swap-move the padding
+    /// sector it needs to move the image). A multiple of `erase_size`.
     fn capacity(&self) -> u32;
     /// The erase unit in bytes: a power of two. Slots with unequal sectors
     /// report their largest sector, and the slot must start on one.
@@ -101,11 +102,12 @@ impl Version {
 ///   `boot_request_upgrade(BOOT_UPGRADE_TEST)`); the agent calls it only after
 ///   the image passed every check and its status was delivered.
 /// - [`confirm`](BootControl::confirm) makes the running image permanent
-///   (`boot_write_img_confirmed`).
+///   (`boot_write_img_confirmed`); it succeeds when the image already is.
 /// - [`reject`](BootControl::reject) makes sure the running test image is not
 ///   kept: with MCUboot's swap-with-revert nothing needs to be written (an
 ///   unconfirmed image is reverted at the next reset), other bootloaders may
-///   need to mark it invalid.
+///   need to mark it invalid. On an image that is already permanent it may
+///   fail; the agent logs that and reboots anyway.
 /// - [`reboot`](BootControl::reboot) restarts the device. On hardware it does
 ///   not return. A host port may return and restart when control comes back to
 ///   its loop; the agent stops doing anything after calling it.

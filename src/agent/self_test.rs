@@ -13,7 +13,13 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// A job document whose status details say `self_test`: the previous
     /// firmware downloaded it and rebooted into it.
     pub(super) fn self_test_document(&mut self, now: Instant, j: &OtaJob<'_>) {
-        if self.platform.boot().state() != BootState::PendingCommit {
+        let running = self.platform.boot().running_version().packed();
+        let on_trial = self.platform.boot().state() == BootState::PendingCommit;
+        // Not on trial but not the old version either: the new image runs
+        // and is already permanent (MCUboot can leave it so when power is
+        // cut while it marks the swap done). It still gets its self test.
+        let new_image_runs = j.updated_by.is_some_and(|old| old != running);
+        if !on_trial && !new_image_runs {
             if self.has_verified_file(j) {
                 // Power was lost between the report and the activation: the
                 // verified image is still in the slot. Check it again and
@@ -33,7 +39,6 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return self.report_failure(now, FailReason::ImageStateMismatch, After::NextJob);
         }
         self.job = Job::from_ota(j);
-        let running = self.platform.boot().running_version().packed();
         let checked = j.file_id == 0
             && j.file_type == self.config.firmware_file_type
             && !self.config.allow_downgrade;
@@ -52,6 +57,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
         log::info!("ota: job {} in self test; starting the test", j.job_id);
         self.image_state = ImageState::Testing;
+        if self.self_test_deadline.is_none() {
+            self.self_test_deadline = Some(now.plus_millis(self.config.self_test_timeout_ms));
+        }
         self.tell(Status::SelfTestActive { running });
         self.phase = Phase::SelfTest;
         self.push_event(Event::ReceivedJob);

@@ -278,3 +278,25 @@ fn self_test_ready_never_acknowledged_means_no_activation() {
         .count();
     assert_eq!(m3, 33);
 }
+
+#[test]
+fn the_new_image_running_already_permanent_still_gets_its_self_test() {
+    // MCUboot can leave the new image permanent when power is cut while it
+    // marks the swap done: not on trial, but not the old version either.
+    let mut d = Dut::started(config(), platform(1 << 20, NEW));
+    d.job(
+        &JobSpec::for_file("AFR_OTA-j", &image(10, (1, 0, 1)))
+            .self_test("0x01000000")
+            .doc(),
+    );
+    assert_eq!(d.take_events(), [Event::ReceivedJob, Event::StartTest]);
+    d.agent
+        .set_image_state(d.now, ImageVerdict::Accepted)
+        .unwrap();
+    d.pump();
+    d.ack_all();
+    assert_eq!(
+        d.statuses("AFR_OTA-j").last().unwrap(),
+        r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.0.1","updatedBy":"  v1.0.0"}}"#
+    );
+}
