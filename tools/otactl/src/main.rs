@@ -27,10 +27,10 @@ enum Command {
     Image(cmd::image::Args),
     /// Write an AWS IoT OTA job document, or the $next/get/accepted reply carrying it.
     Job(cmd::job::Args),
-    /// MQTT file stream codec helpers (not implemented yet).
+    /// Encode and decode MQTT file-delivery messages exactly as the agent does.
     Stream {
         #[command(subcommand)]
-        command: StreamCommand,
+        command: cmd::stream::Command,
     },
     /// Run a local OTA service: Jobs, MQTT streams and HTTP (not implemented yet).
     Serve,
@@ -40,14 +40,6 @@ enum Command {
     Demo,
 }
 
-#[derive(Subcommand)]
-enum StreamCommand {
-    /// Decode a CBOR GetStream data block (not implemented yet).
-    DecodeBlock,
-    /// Encode a CBOR GetStream request (not implemented yet).
-    EncodeRequest,
-}
-
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Keygen(args) => cmd::keygen::run(&args),
@@ -55,16 +47,11 @@ fn main() -> ExitCode {
         Command::Sign(args) => cmd::sign::run(&args),
         Command::Image(args) => cmd::image::run(&args),
         Command::Job(cmd::job::Args {
-            command: Some(cmd::job::JobCommand::Check),
+            command: Some(cmd::job::JobCommand::Check(args)),
             ..
-        }) => return cmd::not_implemented("job check"),
+        }) => return cmd::check::run(&args),
         Command::Job(args) => cmd::job::run(&args),
-        Command::Stream {
-            command: StreamCommand::DecodeBlock,
-        } => return cmd::not_implemented("stream decode-block"),
-        Command::Stream {
-            command: StreamCommand::EncodeRequest,
-        } => return cmd::not_implemented("stream encode-request"),
+        Command::Stream { command } => return cmd::stream::run(&command),
         Command::Serve => return cmd::not_implemented("serve"),
         Command::Device => return cmd::not_implemented("device"),
         Command::Demo => return cmd::not_implemented("demo"),

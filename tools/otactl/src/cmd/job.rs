@@ -28,8 +28,9 @@ pub struct Args {
 /// Subcommands of `otactl job`.
 #[derive(Subcommand)]
 pub enum JobCommand {
-    /// Check a job document the way the device parses it (not implemented yet).
-    Check,
+    /// Check a job document exactly as the agent parses it, and print what it
+    /// makes of it as one JSON object.
+    Check(super::check::Args),
 }
 
 /// What goes into the document.

@@ -7,11 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+pub mod check;
 pub mod image;
 pub mod job;
 pub mod keygen;
 pub mod pubkey;
 pub mod sign;
+pub mod stream;
 
 /// Exit status of a command that is declared but not written yet.
 const NOT_IMPLEMENTED: u8 = 2;

@@ -7,6 +7,7 @@
 
 mod common;
 mod image;
+mod inspect;
 mod job;
 mod keys;
 mod sign;
