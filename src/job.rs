@@ -57,7 +57,11 @@ pub struct OtaJob<'a> {
     /// `execution.statusDetails.self_test` is present: the previous firmware
     /// downloaded this job and rebooted into it.
     pub self_test: bool,
-    /// `execution.statusDetails.updatedBy`: the version that did the download.
+    /// `execution.statusDetails.self_test` is `"active"`: the new image
+    /// already reported its self test (M4), so `updated_by` is the *new*
+    /// version; with `"ready"` (M3) it is the version that did the download.
+    pub self_test_active: bool,
+    /// `execution.statusDetails.updatedBy`.
     pub updated_by: Option<u32>,
     /// `afr_ota.streamname`.
     pub stream: Option<&'a str>,
@@ -128,6 +132,11 @@ fn optional_string(v: Value<'_>, key: &'static str) -> Result<(), JobError> {
     }
 }
 
+/// The raw `clientToken` of a Jobs reply, if it is JSON and has one.
+pub fn client_token(payload: &[u8]) -> Option<&[u8]> {
+    json::parse(payload).ok()?.get("clientToken")?.raw_str()
+}
+
 /// Read a Jobs message.
 pub fn parse_document(payload: &[u8]) -> Document<'_> {
     let Ok(root) = json::parse(payload) else {
@@ -180,15 +189,17 @@ fn ota_job<'a>(
 ) -> Result<OtaJob<'a>, JobError> {
     of_kind(afr_ota, Kind::Object, "afr_ota")?;
 
-    let (self_test, updated_by) = match present(execution, "statusDetails") {
+    let (self_test, self_test_active, updated_by) = match present(execution, "statusDetails") {
         Some(details) => {
             of_kind(details, Kind::Object, "statusDetails")?;
+            let self_test = present(details, "self_test");
             (
-                present(details, "self_test").is_some(),
+                self_test.is_some(),
+                self_test.and_then(|v| v.raw_str()) == Some(b"active".as_slice()),
                 optional_u32(details, "updatedBy")?,
             )
         }
-        None => (false, None),
+        None => (false, false, None),
     };
 
     let stream = match present(afr_ota, "streamname") {
@@ -236,6 +247,7 @@ fn ota_job<'a>(
     Ok(OtaJob {
         job_id,
         self_test,
+        self_test_active,
         updated_by,
         stream,
         mqtt,

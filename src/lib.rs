@@ -56,7 +56,7 @@ pub use platform::{
     Platform, PortError, ProgressStore, SignatureError, SignatureVerifier, Version,
 };
 pub use reason::{FailReason, ImageError, JobError, WireReason};
-pub use resume::RESUME_RECORD_MAX;
+pub use resume::{read_resume_record, ResumePoint, Stage as ResumeStage, RESUME_RECORD_MAX};
 pub use time::Instant;
 pub use transmit::{DeliveryToken, QoS, Transmit, TransmitBuffer, TRANSMIT_BUFFER_SIZE};
 #[cfg(feature = "p256-verifier")]

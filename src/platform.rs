@@ -106,8 +106,11 @@ impl Version {
 /// - [`reject`](BootControl::reject) makes sure the running test image is not
 ///   kept: with MCUboot's swap-with-revert nothing needs to be written (an
 ///   unconfirmed image is reverted at the next reset), other bootloaders may
-///   need to mark it invalid. On an image that is already permanent it may
-///   fail; the agent logs that and reboots anyway.
+///   need to mark it invalid. An image that is already permanent (MCUboot
+///   can leave one so after a power cut while it marks a swap done) is rolled
+///   back by swapping the previous image, which the swap left in the
+///   secondary slot, back in permanently; where a port cannot, it fails, and
+///   the agent logs that and reboots anyway.
 /// - [`reboot`](BootControl::reboot) restarts the device. On hardware it does
 ///   not return. A host port may return and restart when control comes back to
 ///   its loop; the agent stops doing anything after calling it.

@@ -9,25 +9,38 @@
 //! torn or unrecorded data and nothing below. A CRC-32 makes a torn record read
 //! as no record.
 //!
-//! Layout (little-endian): `"OTAr"`, version, state, job id length, job id,
-//! fingerprint (8), block size (4), next block (4), CRC-32 of all before (4).
+//! The same record marks an accepted image whose commit is in progress (see
+//! [`Stage::Committing`]).
+//!
+//! Layout (little-endian): `"OTAr"`, version, stage, job id length, job id,
+//! fingerprint (8), block size (4), next block (4), image version (4),
+//! CRC-32 of all before (4).
 
 use crate::MAX_JOB_ID_LEN;
 use sha2::{Digest, Sha256};
 
 /// The largest resume record.
-pub const RESUME_RECORD_MAX: usize = 4 + 3 + MAX_JOB_ID_LEN + 8 + 4 + 4 + 4;
+pub const RESUME_RECORD_MAX: usize = 4 + 3 + MAX_JOB_ID_LEN + 8 + 4 + 4 + 4 + 4;
 
 const MAGIC: &[u8; 4] = b"OTAr";
 const VERSION: u8 = 1;
 
-/// What a record says about the download.
+/// What a record says about the update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Stage {
+pub enum Stage {
     /// Blocks below `next_block` are written.
     Downloading,
     /// The whole file is written and verified; activation is pending.
     Verified,
+    /// The image passed its self test and SUCCEEDED is being reported; the
+    /// commit follows its acknowledgement. If power is lost in between, the
+    /// bootloader reverts at the next reset, and the agent applies the image
+    /// again (`next_block` counts the attempts).
+    Committing,
+    /// The running image was rejected and a rollback requested. If a power
+    /// loss interrupts the bootloader's revert so that the image still runs,
+    /// the agent rejects it again (`next_block` counts the attempts).
+    RollingBack,
 }
 
 /// A decoded record, borrowing the job id from the bytes it came from.
@@ -38,6 +51,9 @@ pub(crate) struct Record<'a> {
     pub(crate) fingerprint: [u8; 8],
     pub(crate) block_size: u32,
     pub(crate) next_block: u32,
+    /// The image's version, packed (for [`Stage::Committing`] and
+    /// [`Stage::RollingBack`]).
+    pub(crate) version: u32,
 }
 
 /// 8 bytes identifying the file's contents (the signature is over them).
@@ -89,6 +105,8 @@ impl<'a> Record<'a> {
             match self.stage {
                 Stage::Downloading => 0,
                 Stage::Verified => 1,
+                Stage::Committing => 2,
+                Stage::RollingBack => 3,
             },
             id.len() as u8,
         ]);
@@ -96,6 +114,7 @@ impl<'a> Record<'a> {
         put(&self.fingerprint);
         put(&self.block_size.to_le_bytes());
         put(&self.next_block.to_le_bytes());
+        put(&self.version.to_le_bytes());
         let crc = crc32(&out[..n]);
         out[n..n + 4].copy_from_slice(&crc.to_le_bytes());
         n + 4
@@ -115,20 +134,48 @@ impl<'a> Record<'a> {
         let stage = match stage {
             0 => Stage::Downloading,
             1 => Stage::Verified,
+            2 => Stage::Committing,
+            3 => Stage::RollingBack,
             _ => return None,
         };
         let (job_id, rest) = rest.split_at_checked(id_len as usize)?;
         let (fingerprint, rest) = rest.split_first_chunk::<8>()?;
         let (block_size, rest) = rest.split_first_chunk::<4>()?;
         let (next_block, rest) = rest.split_first_chunk::<4>()?;
+        let (version, rest) = rest.split_first_chunk::<4>()?;
         rest.is_empty().then_some(Record {
             stage,
             job_id,
             fingerprint: *fingerprint,
             block_size: u32::from_le_bytes(*block_size),
             next_block: u32::from_le_bytes(*next_block),
+            version: u32::from_le_bytes(*version),
         })
     }
+}
+
+/// What a saved resume record says (for tools: `otactl`, the simulator).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResumePoint<'a> {
+    /// The job the record belongs to.
+    pub job_id: &'a [u8],
+    /// Block size the download used.
+    pub block_size: u32,
+    /// Blocks from the start of the file that are written and durable.
+    pub next_block: u32,
+    /// Where the update stands.
+    pub stage: Stage,
+}
+
+/// Read a record saved through the [`ProgressStore`](crate::ProgressStore);
+/// `None` if it is torn or not a record.
+pub fn read_resume_record(bytes: &[u8]) -> Option<ResumePoint<'_>> {
+    Record::decode(bytes).map(|r| ResumePoint {
+        job_id: r.job_id,
+        block_size: r.block_size,
+        next_block: r.next_block,
+        stage: r.stage,
+    })
 }
 
 /// The resume decision for a job about to download.
@@ -168,6 +215,7 @@ pub(crate) fn decide(
     match r.stage {
         Stage::Verified => Decision::Verified,
         Stage::Downloading => Decision::Resume(r.next_block),
+        Stage::Committing | Stage::RollingBack => Decision::Fresh(None),
     }
 }
 
@@ -182,6 +230,7 @@ mod tests {
             fingerprint: fingerprint(b"sig", 1000, 0, 0),
             block_size: 4096,
             next_block: next,
+            version: 0,
         };
         let mut buf = [0u8; RESUME_RECORD_MAX];
         let n = r.encode(&mut buf);
@@ -259,6 +308,7 @@ mod tests {
             fingerprint: [0; 8],
             block_size: 1,
             next_block: 2,
+            version: 3,
         };
         let mut buf = [0u8; RESUME_RECORD_MAX];
         assert_eq!(r.encode(&mut buf), RESUME_RECORD_MAX);

@@ -155,13 +155,19 @@ impl BootControl for HostBoot {
         Ok(())
     }
 
-    /// Nothing to write: MCUboot reverts an unconfirmed image at the next
-    /// reset. Fails with `-EINVAL` if the running image is permanent, since
-    /// then nothing will roll it back.
+    /// Nothing to write for an image on trial: MCUboot reverts it at the
+    /// next reset. An image that became permanent without being confirmed
+    /// (MCUboot leaves it so when power is cut while it marks a swap done)
+    /// is rolled back by swapping the previous image, which the swap left in
+    /// the secondary slot, back in permanently; the bootloader checks it
+    /// first, as for any upgrade.
     fn reject(&mut self) -> Result<(), PortError> {
         match self.sim.image_state().map_err(flash_err)? {
             BootState::PendingCommit => Ok(()),
-            BootState::Confirmed => Err(PortError(-EINVAL)),
+            BootState::Confirmed => {
+                self.sim.prepare_secondary_trailer().map_err(flash_err)?;
+                self.sim.request_upgrade(true).map_err(boot_err)
+            }
         }
     }
 

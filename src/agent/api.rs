@@ -89,18 +89,26 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             events: Deque::<Event, EVENT_QUEUE>::new(),
             requests_sent: 0,
             resume_note: None,
+            job_finished: false,
         })
     }
 
     /// Start (or restart after [`shutdown`](Self::shutdown)): subscribe to the
     /// job topics and ask for the next job. If the running image is on trial,
-    /// the self-test window opens now.
+    /// the self-test window opens now. If a commit or a rollback was undone
+    /// by a power loss (the bootloader reverted an image that had been
+    /// accepted and reported SUCCEEDED, or did not revert one that had been
+    /// rejected), the agent applies it again: it requests the swap (or
+    /// rejects the image) and reboots, or confirms the image if it runs.
     pub fn start(&mut self, now: Instant) -> Result<(), ApiError> {
         if !matches!(self.phase, Phase::Init | Phase::Stopped) {
             return Err(ApiError::InvalidState);
         }
         self.suspended = false;
         self.pending = Pending::default();
+        if self.finish_interrupted_boot_change() {
+            return Ok(());
+        }
         if self.platform.boot().state() == BootState::PendingCommit {
             log::info!("ota: running image is on trial; self-test window open");
             self.self_test_deadline = Some(now.plus_millis(self.config.self_test_timeout_ms));
@@ -168,8 +176,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// `OTA_Resume`, also the call to make after an MQTT reconnect:
-    /// re-subscribe, re-send what may have been lost, and carry on where the
-    /// agent was. The self-test window restarts if the image is on trial.
+    /// re-subscribe, re-send what may have been lost, check that the job is
+    /// still pending, and carry on where the agent was. The self-test window
+    /// restarts if the image is on trial.
     pub fn resume(&mut self, now: Instant) -> Result<(), ApiError> {
         self.started()?;
         self.suspended = false;
@@ -188,6 +197,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.pending.set(Pending::STATUS);
                 self.request_deadline = Some(self.after(now));
             }
+            // A cancellation may have been missed while disconnected.
+            Phase::SelfTest | Phase::AwaitingActivation => self.pending.set(Pending::JOB_REQUEST),
             _ => {}
         }
         Ok(())
@@ -235,6 +246,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             (ImageVerdict::Accepted, Phase::SelfTest) => {
                 self.image_state = ImageState::Accepted;
                 let running = self.platform.boot().running_version();
+                self.save_record(crate::resume::Stage::Committing, 0, running.packed());
                 let updated_by = crate::Version::from_packed(self.job.updated_by.unwrap_or(0));
                 self.report(
                     now,
@@ -311,6 +323,10 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let active = !self.suspended && !matches!(self.phase, Phase::Init | Phase::Stopped);
         match topics::classify(&self.thing, topic) {
             Incoming::Other => Processed::NotForAgent,
+            Incoming::NextAccepted if active && !self.is_latest_reply(payload) => {
+                log::debug!("ota: dropped a reply to an earlier job request");
+                Processed::JobDocumentIgnored
+            }
             Incoming::NotifyNext | Incoming::NextAccepted if active => {
                 self.on_job_document(now, payload)
             }
@@ -383,6 +399,11 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// The platform.
     pub fn platform(&mut self) -> &mut P {
         &mut self.platform
+    }
+
+    /// The platform, read-only.
+    pub fn platform_ref(&self) -> &P {
+        &self.platform
     }
 
     /// Give back the platform (e.g. to simulate a reboot on a host).

@@ -13,8 +13,32 @@ use crate::status::Status;
 use crate::time::Instant;
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
+    /// Whether a `$next/get/accepted` payload answers the last request (its
+    /// clientToken echoes ours); replies without a token are taken as fresh.
+    pub(super) fn is_latest_reply(&self, payload: &[u8]) -> bool {
+        let Some(token) = job::client_token(payload) else {
+            return true;
+        };
+        let mut buf = [0u8; 80];
+        let mut w = crate::writer::SliceWriter::new(&mut buf);
+        let thing = &self.thing[..self.thing.len().min(super::output::TOKEN_THING_CHARS)];
+        let last = self.requests_sent.wrapping_sub(1);
+        if core::fmt::Write::write_fmt(&mut w, format_args!("{last}:{thing}")).is_err() {
+            return true;
+        }
+        let (expected, _) = w.split();
+        token == &expected[..]
+    }
+
     pub(super) fn on_job_document(&mut self, now: Instant, payload: &[u8]) -> Processed {
         let doc = job::parse_document(payload);
+        if self.job_finished && document_job_id(&doc) == Some(self.job.id.as_str()) {
+            log::debug!(
+                "ota: dropped a stale document for finished job {}",
+                self.job.id
+            );
+            return Processed::JobDocumentIgnored;
+        }
         match self.phase {
             Phase::Idle => {
                 self.pending.clear(Pending::JOB_REQUEST);
@@ -26,7 +50,31 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.update_during_transfer(now, doc);
                 Processed::JobDocument
             }
+            Phase::SelfTest | Phase::AwaitingActivation => {
+                self.check_job_still_pending(now, doc);
+                Processed::JobDocument
+            }
             _ => Processed::JobDocumentIgnored,
+        }
+    }
+
+    /// During the self test or before activation, the job must still be the
+    /// next one; if it was cancelled (or replaced), the new image must not
+    /// stay: roll it back, or leave it unactivated.
+    fn check_job_still_pending(&mut self, now: Instant, doc: Document<'_>) {
+        if matches!(&doc, Document::Ota(j) if j.job_id == self.job.id) {
+            return;
+        }
+        log::warn!("ota: job {} is no longer pending (cancelled)", self.job.id);
+        if matches!(self.phase, Phase::SelfTest) {
+            self.image_state = crate::ImageState::Rejected;
+            self.push_event(Event::SelfTestFailed(FailReason::Cancelled));
+            self.roll_back();
+        } else {
+            self.invalidate_slot();
+            self.image_state = crate::ImageState::Aborted;
+            self.push_event(Event::Fail(FailReason::Cancelled));
+            self.go_idle(now);
         }
     }
 
@@ -73,7 +121,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// Report a job FAILED before any flash is touched.
     pub(super) fn fail_before_download(&mut self, now: Instant, id: &str, reason: FailReason) {
-        self.job = Job::named(id);
+        self.adopt(Job::named(id));
         self.push_event(Event::Fail(reason));
         self.report_failure(now, reason, After::NextJob);
     }
@@ -85,7 +133,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.fail_before_download(now, job_id, FailReason::CustomJobDeclined);
             }
             CustomJobReply::Claim(status) => {
-                self.job = Job::named(job_id);
+                self.adopt(Job::named(job_id));
                 self.push_event(Event::ReceivedJob);
                 let status = Status::Custom(status);
                 if status.is_terminal() {
@@ -152,7 +200,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 j.file_count
             );
         }
-        self.job = Job::from_ota(j);
+        self.adopt(Job::from_ota(j));
         self.image_state = crate::ImageState::Unknown;
         self.stats = Default::default();
         self.push_event(Event::ReceivedJob);
@@ -215,6 +263,16 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 }
 
+/// The job id a document names.
+fn document_job_id<'a>(doc: &Document<'a>) -> Option<&'a str> {
+    match doc {
+        Document::Ota(j) => Some(j.job_id),
+        Document::Custom { job_id, .. } => Some(job_id),
+        Document::Invalid { job_id, .. } => *job_id,
+        Document::NoJob => None,
+    }
+}
+
 impl Job {
     /// The parts of an OTA job the agent keeps.
     pub(super) fn from_ota(j: &OtaJob<'_>) -> Self {
@@ -228,6 +286,7 @@ impl Job {
         job.file_type = j.file_type;
         job.signature = j.signature.clone();
         job.updated_by = j.updated_by;
+        job.previous_version = j.updated_by.filter(|_| j.self_test && !j.self_test_active);
         job.fingerprint = resume::fingerprint(&j.signature, j.file_size, j.file_id, j.file_type);
         job
     }

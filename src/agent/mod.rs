@@ -97,6 +97,9 @@ struct Job {
     file_type: u32,
     signature: Signature,
     updated_by: Option<u32>,
+    /// The version the device ran before this update, when known (from a
+    /// self-test document written by that version).
+    previous_version: Option<u32>,
     fingerprint: [u8; 8],
 }
 
@@ -135,6 +138,9 @@ pub struct Agent<P: Platform, const URL_CAP: usize> {
     events: Deque<Event, EVENT_QUEUE>,
     requests_sent: u32,
     resume_note: Option<&'static str>,
+    /// The service acknowledged a terminal status for `job`: documents that
+    /// still show it are stale copies.
+    job_finished: bool,
 }
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
@@ -144,6 +150,12 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             self.events.pop_front();
         }
         let _ = self.events.push_back(e);
+    }
+
+    /// Make `job` the active job.
+    fn adopt(&mut self, job: Job) {
+        self.job = job;
+        self.job_finished = false;
     }
 
     fn after(&self, now: Instant) -> Instant {
@@ -212,6 +224,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.go_idle(now);
             }
             After::UpdateComplete => {
+                self.job_finished = delivered;
                 self.push_event(if delivered {
                     Event::UpdateComplete
                 } else {
@@ -219,8 +232,12 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 });
                 self.go_idle(now);
             }
-            After::NextJob => self.go_idle(now),
+            After::NextJob => {
+                self.job_finished = delivered;
+                self.go_idle(now);
+            }
             After::Confirm => {
+                self.job_finished = delivered;
                 self.confirm_image(delivered);
                 self.go_idle(now);
             }
@@ -228,13 +245,15 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
     }
 
-    /// Make the slot unbootable and forget any resume record.
+    /// Forget any resume record, then make the slot unbootable (in that
+    /// order: a power cut in between must not leave a record that vouches
+    /// for an erased header).
     fn invalidate_slot(&mut self) {
+        self.clear_record();
         let erase = self.platform.slot().erase_size();
         if let Err(e) = self.platform.slot().erase(0, erase) {
             log::error!("ota: could not invalidate the image slot: {:?}", e);
         }
-        self.clear_record();
     }
 
     fn clear_record(&mut self) {
@@ -243,10 +262,22 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
     }
 
-    /// Roll back: reject the running image and reboot.
+    /// Roll back: reject the running image and reboot. A record of it lets
+    /// the next boot check that the rollback happened.
     fn roll_back(&mut self) {
         use crate::platform::BootControl;
         log::warn!("ota: rolling back");
+        let running = self.platform.boot().running_version().packed();
+        // Only when the version tells the two images apart can the next boot
+        // see whether the rollback happened.
+        if self.job.previous_version.is_some_and(|v| v != running) {
+            self.save_record(crate::resume::Stage::RollingBack, 0, running);
+        }
+        self.reject_and_reboot();
+    }
+
+    fn reject_and_reboot(&mut self) {
+        use crate::platform::BootControl;
         if let Err(PortError(e)) = self.platform.boot().reject() {
             log::error!("ota: bootloader reject failed ({e}); rebooting anyway");
         }

@@ -14,7 +14,7 @@ use core::fmt::{self, Write};
 
 /// The clientToken of `$next/get` carries at most this much of the thing
 /// name, so the token stays within AWS's 64 bytes.
-const TOKEN_THING_CHARS: usize = 53;
+pub(super) const TOKEN_THING_CHARS: usize = 53;
 
 /// The order transmits go out in: subscriptions before the requests that
 /// need them, a job's status before the request for the next job.

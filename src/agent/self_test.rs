@@ -4,7 +4,11 @@
 use super::{After, Agent, Job, Phase};
 use crate::event::{Event, ImageState};
 use crate::job::OtaJob;
-use crate::platform::{BootControl, BootState, Platform};
+use crate::platform::{BootControl, BootState, Platform, ProgressStore};
+use crate::resume::{Record, Stage, RESUME_RECORD_MAX};
+
+/// How many times a commit or rollback undone by power losses is retried.
+const MAX_RETRIED_BOOT_CHANGES: u32 = 3;
 use crate::reason::{FailReason, JobError};
 use crate::status::Status;
 use crate::time::Instant;
@@ -15,10 +19,16 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     pub(super) fn self_test_document(&mut self, now: Instant, j: &OtaJob<'_>) {
         let running = self.platform.boot().running_version().packed();
         let on_trial = self.platform.boot().state() == BootState::PendingCommit;
-        // Not on trial but not the old version either: the new image runs
-        // and is already permanent (MCUboot can leave it so when power is
-        // cut while it marks the swap done). It still gets its self test.
-        let new_image_runs = j.updated_by.is_some_and(|old| old != running);
+        // Whether the new image runs: `updatedBy` is the old version after M3
+        // ("ready") and the new one after M4 ("active"). Not on trial but the
+        // new image running means it is already permanent (MCUboot can leave
+        // it so when power is cut while it marks the swap done): it still
+        // gets its self test.
+        let new_image_runs = match (j.self_test_active, j.updated_by) {
+            (true, Some(new)) => new == running,
+            (false, Some(old)) => old != running,
+            (_, None) => on_trial,
+        };
         if !on_trial && !new_image_runs {
             if self.has_verified_file(j) {
                 // Power was lost between the report and the activation: the
@@ -33,15 +43,17 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 "ota: job {} is in self test but this image is not on trial",
                 j.job_id
             );
-            self.job = Job::from_ota(j);
+            self.adopt(Job::from_ota(j));
             self.image_state = ImageState::Rejected;
             self.push_event(Event::SelfTestFailed(FailReason::ImageStateMismatch));
             return self.report_failure(now, FailReason::ImageStateMismatch, After::NextJob);
         }
-        self.job = Job::from_ota(j);
+        self.adopt(Job::from_ota(j));
+        // After M4 the check was done (and updatedBy is the new version).
         let checked = j.file_id == 0
             && j.file_type == self.config.firmware_file_type
-            && !self.config.allow_downgrade;
+            && !self.config.allow_downgrade
+            && !j.self_test_active;
         let refusal = match j.updated_by {
             _ if !checked => None,
             None => Some(FailReason::Job(JobError::Missing("updatedBy"))),
@@ -70,12 +82,14 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// trial so the self-test timeout rolls it back.
     pub(super) fn confirm_image(&mut self, delivered: bool) {
         if !delivered {
+            self.clear_record();
             self.push_event(Event::Fail(FailReason::StatusNotDelivered));
             return;
         }
         match self.platform.boot().confirm() {
             Ok(()) => {
                 log::info!("ota: image confirmed");
+                self.clear_record();
                 self.self_test_deadline = None;
                 self.image_state = ImageState::Accepted;
             }
@@ -84,6 +98,66 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.push_event(Event::Fail(FailReason::Confirm(e)));
             }
         }
+    }
+
+    /// At start: finish a commit or a rollback that a power loss
+    /// interrupted (the bootloader reverted an image that had been accepted
+    /// and reported SUCCEEDED, or failed to revert one that had been
+    /// rejected). Returns true when the agent reboots to try again.
+    pub(super) fn finish_interrupted_boot_change(&mut self) -> bool {
+        let mut buf = [0u8; RESUME_RECORD_MAX];
+        let Some(n) = self.platform.store().load(&mut buf) else {
+            return false;
+        };
+        let Some(r) = Record::decode(&buf[..n.min(buf.len())]) else {
+            return false;
+        };
+        if !matches!(r.stage, Stage::Committing | Stage::RollingBack) {
+            return false;
+        }
+        let mut job = Job::default();
+        let _ = job
+            .id
+            .push_str(core::str::from_utf8(r.job_id).unwrap_or_default());
+        self.adopt(job);
+        let runs = self.platform.boot().running_version().packed() == r.version;
+        let committing = r.stage == Stage::Committing;
+        match (committing, runs) {
+            (true, true) => {
+                if self.platform.boot().state() == BootState::PendingCommit {
+                    log::info!("ota: confirming the image accepted before the power loss");
+                    self.confirm_image(true);
+                } else {
+                    self.clear_record();
+                }
+                return false;
+            }
+            (false, false) => {
+                self.clear_record();
+                return false;
+            }
+            _ => {}
+        }
+        if r.next_block >= MAX_RETRIED_BOOT_CHANGES {
+            log::error!("ota: the bootloader did not apply the change; giving up");
+            self.clear_record();
+            return false;
+        }
+        self.save_record(r.stage, r.next_block + 1, r.version);
+        if committing {
+            log::warn!("ota: the accepted image was reverted by a power loss; applying it again");
+            if let Err(e) = self.platform.boot().request_test_upgrade() {
+                log::error!("ota: bootloader refused the upgrade request: {:?}", e);
+                self.clear_record();
+                return false;
+            }
+            self.stop_for_reboot();
+            self.platform.boot().reboot();
+        } else {
+            log::warn!("ota: the rejected image still runs after a power loss; rejecting it again");
+            self.reject_and_reboot();
+        }
+        true
     }
 
     /// The self-test window closed without a confirmed image.

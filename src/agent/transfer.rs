@@ -266,16 +266,17 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return;
         }
         d.checkpoint = durable;
-        self.save_record(Stage::Downloading, durable);
+        self.save_record(Stage::Downloading, durable, 0);
     }
 
-    fn save_record(&mut self, stage: Stage, next_block: u32) {
+    pub(super) fn save_record(&mut self, stage: Stage, next_block: u32, version: u32) {
         let record = Record {
             stage,
             job_id: self.job.id.as_bytes(),
             fingerprint: self.job.fingerprint,
             block_size: self.config.block_size,
             next_block,
+            version,
         };
         let mut buf = [0u8; resume::RESUME_RECORD_MAX];
         let n = record.encode(&mut buf);
@@ -334,7 +335,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                     version.minor,
                     version.build
                 );
-                self.save_record(Stage::Verified, total);
+                self.save_record(Stage::Verified, total, version.packed());
                 self.report(
                     now,
                     Status::SelfTestReady {
@@ -388,12 +389,13 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if d.plane() == Plane::Mqtt {
             self.pending.set(Pending::UNSUB_DATA);
         }
+        // The record goes first: see `invalidate_slot`.
+        self.clear_record();
         if d.touched_flash() {
             if let Err(e) = d.invalidate(self.platform.slot()) {
                 log::error!("ota: could not invalidate the image slot: {:?}", e);
             }
         }
-        self.clear_record();
     }
 
     /// The download failed: report FAILED with the reason.

@@ -72,8 +72,29 @@ fn the_factory_image_runs_confirmed() {
     assert_eq!(p.boot().state(), BootState::Confirmed);
     assert_eq!(p.boot_report().swap, crate::SwapType::None);
     assert!(!p.reboot_requested());
-    // Rejecting a permanent image cannot roll it back.
-    assert_eq!(p.boot().reject(), Err(PortError(-22)));
+    // Rejecting a permanent image asks for the secondary slot to be swapped
+    // back in; with nothing valid there the bootloader refuses it and the
+    // factory image stays.
+    p.boot().reject().unwrap();
+    let report = *p.restart().unwrap();
+    assert!(report.rejected_secondary);
+    assert_eq!(report.version(), Version::new(1, 0, 0));
+}
+
+#[test]
+fn rejecting_a_permanent_update_swaps_the_old_image_back() {
+    // What MCUboot leaves after a power cut tears copy_done: the new image
+    // runs permanently without having been confirmed.
+    let mut p = power_on(factory_flash(small_layout()));
+    download(&mut p, &image((2, 0, 0), 20_000, 2));
+    p.boot().request_test_upgrade().unwrap();
+    p.restart().unwrap();
+    p.boot().confirm().unwrap();
+    assert_eq!(p.boot().state(), BootState::Confirmed);
+    p.boot().reject().unwrap();
+    let report = *p.restart().unwrap();
+    assert_eq!(report.version(), Version::new(1, 0, 0));
+    assert_eq!(p.boot().state(), BootState::Confirmed);
 }
 
 #[test]

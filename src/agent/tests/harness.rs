@@ -441,7 +441,25 @@ impl Dut {
         p
     }
 
+    /// Deliver `doc` as the reply to the last job request (its clientToken
+    /// rewritten to echo that request's, as the service does).
     pub fn job(&mut self, doc: &str) -> Processed {
+        let last = self.sent.iter().rev().find_map(|s| match s {
+            Sent::Pub {
+                topic: t, payload, ..
+            } if *t == topic("jobs/$next/get") => {
+                Some(String::from_utf8_lossy(payload).into_owned())
+            }
+            _ => None,
+        });
+        let doc = match last {
+            Some(req) => doc.replacen(
+                &format!(r#"{{"clientToken":"0:{THING}""#),
+                &req[..req.len() - 1],
+                1,
+            ),
+            None => doc.to_string(),
+        };
         self.msg("jobs/$next/get/accepted", doc.as_bytes())
     }
 

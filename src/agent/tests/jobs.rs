@@ -402,3 +402,38 @@ fn suspended_agents_send_nothing_and_resume_where_they_were() {
     d.ack_all();
     assert!(d.take_events().contains(&Event::Activate));
 }
+
+#[test]
+fn stale_replies_and_documents_of_finished_jobs_are_dropped() {
+    let file = image(1000, (1, 1, 0));
+    let mut d = started();
+    // The reply to request 0 arrives after request 1 went out: dropped.
+    d.advance(10_000);
+    assert_eq!(job_requests(&d), 2);
+    let stale = JobSpec::for_file("j", &file).doc(); // carries "0:thing-1"
+    assert_eq!(
+        d.msg("jobs/$next/get/accepted", stale.as_bytes()),
+        Processed::JobDocumentIgnored
+    );
+    assert_eq!(
+        d.job(&stale),
+        Processed::JobDocument,
+        "the reply to request 1"
+    );
+    // A job whose terminal status the service acknowledged does not come back.
+    let mut d = started();
+    let zero = JobSpec {
+        size: 0,
+        ..JobSpec::for_file("z", &file)
+    }
+    .doc();
+    d.job(&zero);
+    d.ack_all();
+    assert_eq!(d.job(&zero), Processed::JobDocumentIgnored);
+    assert_eq!(d.statuses("z").len(), 1);
+    // Nor do notify-next copies of it.
+    assert_eq!(
+        d.msg("jobs/notify-next", zero.as_bytes()),
+        Processed::JobDocumentIgnored
+    );
+}

@@ -300,3 +300,168 @@ fn the_new_image_running_already_permanent_still_gets_its_self_test() {
         r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.0.1","updatedBy":"  v1.0.0"}}"#
     );
 }
+
+#[test]
+fn a_job_cancelled_during_the_self_test_rolls_back() {
+    let mut d = on_trial(NEW, "0x01000000");
+    d.take_events();
+    // A reconnect re-checks the job; the service no longer has it.
+    d.agent.suspend().unwrap();
+    d.agent.resume(d.now).unwrap();
+    d.pump();
+    assert!(d.sent.last().unwrap().is_pub_to("jobs/$next/get"));
+    d.job(&no_job());
+    assert_eq!(
+        d.take_events(),
+        [Event::SelfTestFailed(FailReason::Cancelled)]
+    );
+    assert!(d.pf().boot.rejected);
+    assert_eq!(d.pf().boot.reboots, 1);
+    // The same job coming back changes nothing.
+    let mut d = on_trial(NEW, "0x01000000");
+    d.job(
+        &JobSpec::for_file("AFR_OTA-j", &image(1000, (1, 0, 1)))
+            .self_test("0x01000000")
+            .doc(),
+    );
+    assert_eq!(d.pf().boot.reboots, 0);
+    assert_eq!(d.agent.state(), State::WaitingForJob);
+}
+
+#[test]
+fn a_job_cancelled_before_activation_is_not_activated() {
+    let file = image(5000, (1, 0, 1));
+    let mut d = Dut::started(config(), platform(1 << 20, V1));
+    d.job(&JobSpec::for_file("j", &file).doc());
+    d.download("AFR_OTA-stream-1", &file);
+    d.ack_all();
+    assert!(d.take_events().contains(&Event::Activate));
+    d.msg("jobs/notify-next", br#"{"timestamp":9}"#);
+    assert_eq!(d.take_events(), [Event::Fail(FailReason::Cancelled)]);
+    assert_eq!(
+        d.agent.activate_new_image(d.now),
+        Err(ApiError::InvalidState)
+    );
+    assert_eq!(&d.pf().slot.mem[..4096], &[0xff; 4096][..]);
+    assert_eq!(d.pf().store.record, None);
+}
+
+/// Power off and on with the same platform (the bootloader's state is set by
+/// the test).
+fn power_cycle(d: Dut, version: Version, state: BootState) -> Dut {
+    let (config, now) = (*d.agent.config(), d.now);
+    let mut p = d.agent.into_platform();
+    p.boot.version = version;
+    p.boot.state = state;
+    let mut d = Dut::new(config, p);
+    d.now = now;
+    d.agent.start(now).unwrap();
+    d.pump();
+    d
+}
+
+#[test]
+fn a_commit_interrupted_by_a_power_loss_is_finished_at_the_next_boot() {
+    let mut d = on_trial(NEW, "0x01000000");
+    d.agent
+        .set_image_state(d.now, ImageVerdict::Accepted)
+        .unwrap();
+    d.pump();
+    assert!(d
+        .statuses("AFR_OTA-j")
+        .last()
+        .unwrap()
+        .contains("SUCCEEDED"));
+    // Power lost before the PUBACK: the bootloader reverted the image.
+    let d = power_cycle(d, V1, BootState::Confirmed);
+    assert!(
+        d.agent.platform_ref().boot.upgrade_requested,
+        "the accepted image is applied again"
+    );
+    assert_eq!(d.agent.platform_ref().boot.reboots, 1);
+    assert_eq!(d.agent.state(), State::Stopped);
+    // It boots on trial; the agent confirms it without a second self test.
+    let mut d = power_cycle(d, NEW, BootState::PendingCommit);
+    assert!(d.pf().boot.confirmed);
+    assert_eq!(d.pf().store.record, None);
+    assert!(!d.take_events().contains(&Event::StartTest));
+    assert_eq!(d.agent.state(), State::WaitingForJob);
+}
+
+#[test]
+fn reapplying_an_accepted_image_gives_up_after_three_attempts() {
+    let mut d = on_trial(NEW, "0x01000000");
+    d.agent
+        .set_image_state(d.now, ImageVerdict::Accepted)
+        .unwrap();
+    d.pump();
+    let mut d = d;
+    for _ in 0..3 {
+        d = power_cycle(d, V1, BootState::Confirmed);
+        assert_eq!(d.agent.state(), State::Stopped);
+    }
+    let d = power_cycle(d, V1, BootState::Confirmed);
+    assert_eq!(d.agent.state(), State::WaitingForJob);
+    assert_eq!(d.agent.platform_ref().store.record, None);
+}
+
+#[test]
+fn a_commit_that_completed_leaves_no_record() {
+    let mut d = on_trial(NEW, "0x01000000");
+    d.agent
+        .set_image_state(d.now, ImageVerdict::Accepted)
+        .unwrap();
+    d.pump();
+    d.ack_all();
+    assert_eq!(d.pf().store.record, None);
+    let d = power_cycle(d, NEW, BootState::Confirmed);
+    assert_eq!(d.agent.platform_ref().boot.reboots, 0);
+}
+
+#[test]
+fn after_m4_updated_by_is_the_new_version() {
+    // Reverted after M4 (the old image runs): the job failed, nothing to
+    // roll back.
+    let mut d = Dut::started(config(), platform(1 << 20, V1));
+    let mut spec = JobSpec::for_file("AFR_OTA-j", &image(10, (1, 0, 1)));
+    spec.status_details = Some(r#"{"self_test":"active","updatedBy":"0x01000001"}"#.into());
+    d.job(&spec.doc());
+    assert_eq!(
+        d.take_events(),
+        [Event::SelfTestFailed(FailReason::ImageStateMismatch)]
+    );
+    assert_eq!(d.pf().boot.reboots, 0);
+    // The new image runs (permanent): the self test goes on, with no
+    // version check against updatedBy.
+    let mut d = Dut::started(config(), platform(1 << 20, NEW));
+    d.job(&spec.doc());
+    assert_eq!(d.take_events(), [Event::ReceivedJob, Event::StartTest]);
+}
+
+#[test]
+fn a_rollback_undone_by_a_power_loss_is_retried() {
+    let mut d = on_trial(NEW, "0x01000000");
+    d.agent
+        .set_image_state(d.now, ImageVerdict::Rejected)
+        .unwrap();
+    d.pump();
+    d.ack_all();
+    assert_eq!(d.pf().boot.reboots, 1);
+    // The revert was interrupted: the rejected image still runs, permanent.
+    let d = power_cycle(d, NEW, BootState::Confirmed);
+    assert!(d.agent.platform_ref().boot.rejected);
+    assert_eq!(d.agent.platform_ref().boot.reboots, 2);
+    // This time it took.
+    let d = power_cycle(d, V1, BootState::Confirmed);
+    assert_eq!(d.agent.platform_ref().store.record, None);
+    assert_eq!(d.agent.state(), State::WaitingForJob);
+}
+
+#[test]
+fn no_rollback_record_when_the_versions_cannot_tell_the_images_apart() {
+    // Same version as the one that did the download (refused as such).
+    let mut d = on_trial(NEW, "0x01000001");
+    d.ack_all();
+    assert_eq!(d.pf().boot.reboots, 1);
+    assert_eq!(d.pf().store.record, None);
+}
