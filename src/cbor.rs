@@ -4,11 +4,8 @@
 //! `c f l o b n`, minimal integer heads, the bitmap as a byte string. A block
 //! response is read in any key order with extra keys ignored; `f`, `i`, `l`
 //! must be unsigned integers and `p` a definite-length byte string, each
-//! present exactly once.
-
-use minicbor::decode::Decoder;
-use minicbor::encode::write::Cursor;
-use minicbor::Encoder;
+//! present exactly once. Only these two shapes are needed, so the codec is
+//! written here (RFC 8949, no allocation) rather than pulled in whole.
 
 /// The client token the agent sends (the service echoes it back).
 pub const CLIENT_TOKEN: &str = "rdy";
@@ -34,18 +31,67 @@ pub struct StreamRequest<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BufferTooSmall;
 
+const UINT: u8 = 0;
+const BYTES: u8 = 2;
+const TEXT: u8 = 3;
+const MAP: u8 = 5;
+/// Additional info 31: indefinite length (or, in major type 7, "break").
+const INDEFINITE: u8 = 31;
+const BREAK: u8 = 0xff;
+
+struct Writer<'a> {
+    out: &'a mut [u8],
+    len: usize,
+}
+
+impl Writer<'_> {
+    fn bytes(&mut self, b: &[u8]) -> Result<(), BufferTooSmall> {
+        let end = self.len + b.len();
+        self.out
+            .get_mut(self.len..end)
+            .ok_or(BufferTooSmall)?
+            .copy_from_slice(b);
+        self.len = end;
+        Ok(())
+    }
+
+    /// A head with the shortest argument encoding.
+    fn head(&mut self, major: u8, value: u32) -> Result<(), BufferTooSmall> {
+        let m = major << 5;
+        let v = value.to_be_bytes();
+        match value {
+            0..=23 => self.bytes(&[m | value as u8]),
+            24..=0xff => self.bytes(&[m | 24, v[3]]),
+            0x100..=0xffff => self.bytes(&[m | 25, v[2], v[3]]),
+            _ => self.bytes(&[m | 26, v[0], v[1], v[2], v[3]]),
+        }
+    }
+
+    fn text(&mut self, s: &str) -> Result<(), BufferTooSmall> {
+        self.head(TEXT, s.len() as u32)?;
+        self.bytes(s.as_bytes())
+    }
+
+    fn key_uint(&mut self, key: &str, value: u32) -> Result<(), BufferTooSmall> {
+        self.text(key)?;
+        self.head(UINT, value)
+    }
+}
+
 /// Encode `req` into `out`; the number of bytes written.
 pub fn encode_request(req: &StreamRequest<'_>, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
-    let mut e = Encoder::new(Cursor::new(out));
-    e.map(6)
-        .and_then(|e| e.str("c")?.str(req.client_token))
-        .and_then(|e| e.str("f")?.u32(req.file_id))
-        .and_then(|e| e.str("l")?.u32(req.block_size))
-        .and_then(|e| e.str("o")?.u32(req.offset))
-        .and_then(|e| e.str("b")?.bytes(req.bitmap))
-        .and_then(|e| e.str("n")?.u32(req.count))
-        .map_err(|_| BufferTooSmall)?;
-    Ok(e.into_writer().position())
+    let mut w = Writer { out, len: 0 };
+    w.head(MAP, 6)?;
+    w.text("c")?;
+    w.text(req.client_token)?;
+    w.key_uint("f", req.file_id)?;
+    w.key_uint("l", req.block_size)?;
+    w.key_uint("o", req.offset)?;
+    w.text("b")?;
+    w.head(BYTES, req.bitmap.len() as u32)?;
+    w.bytes(req.bitmap)?;
+    w.key_uint("n", req.count)?;
+    Ok(w.len)
 }
 
 /// One block of a file, borrowed from the message.
@@ -70,55 +116,161 @@ pub enum BlockError {
     BadField(&'static str),
 }
 
-/// A truncated message is malformed; any other error reading a field's value
-/// (wrong type, out of u32 range) is a bad field.
-fn field_error(e: minicbor::decode::Error, name: &'static str) -> BlockError {
-    if e.is_end_of_input() {
-        BlockError::Malformed
-    } else {
-        BlockError::BadField(name)
+/// How deeply nested a value the agent does not use may be.
+const MAX_SKIP_DEPTH: usize = 8;
+
+/// A data item's head: major type and argument (or `None`: indefinite).
+struct Head {
+    major: u8,
+    arg: Option<u64>,
+}
+
+struct Reader<'a> {
+    msg: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], BlockError> {
+        let end = self.pos.checked_add(n).ok_or(BlockError::Malformed)?;
+        let s = self.msg.get(self.pos..end).ok_or(BlockError::Malformed)?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn peek_break(&self) -> bool {
+        self.msg.get(self.pos) == Some(&BREAK)
+    }
+
+    fn head(&mut self) -> Result<Head, BlockError> {
+        let b = self.take(1)?[0];
+        let (major, info) = (b >> 5, b & 0x1f);
+        let arg = match info {
+            0..=23 => Some(info as u64),
+            24..=27 => {
+                let n = 1usize << (info - 24);
+                Some(self.take(n)?.iter().fold(0u64, |a, &x| a << 8 | x as u64))
+            }
+            INDEFINITE if matches!(major, 2..=5) => None,
+            _ => return Err(BlockError::Malformed),
+        };
+        Ok(Head { major, arg })
+    }
+
+    /// A definite-length string of major type `major`.
+    fn string(&mut self, major: u8) -> Result<Option<&'a [u8]>, BlockError> {
+        let h = self.head()?;
+        if h.major != major {
+            return Ok(None);
+        }
+        let len = h.arg.ok_or(BlockError::Malformed)?;
+        self.take(usize::try_from(len).map_err(|_| BlockError::Malformed)?)
+            .map(Some)
+    }
+
+    fn uint(&mut self, field: &'static str) -> Result<u32, BlockError> {
+        match self.head()? {
+            Head {
+                major: UINT,
+                arg: Some(v),
+            } => u32::try_from(v).map_err(|_| BlockError::BadField(field)),
+            _ => Err(BlockError::BadField(field)),
+        }
+    }
+
+    /// Skip one whole data item, without recursion: `open` holds, per open
+    /// container, the items still to come (`None`: until a break).
+    fn skip(&mut self) -> Result<(), BlockError> {
+        let mut open: [Option<u64>; MAX_SKIP_DEPTH] = [None; MAX_SKIP_DEPTH];
+        let mut depth = 0usize;
+        loop {
+            let closes_indefinite = depth > 0 && open[depth - 1].is_none() && self.peek_break();
+            if closes_indefinite {
+                self.pos += 1;
+                depth -= 1;
+            } else {
+                let h = self.head()?;
+                let children = match (h.major, h.arg) {
+                    (0 | 1 | 7, _) => None,
+                    // A tag's content is the next item.
+                    (6, _) => continue,
+                    (2 | 3, Some(len)) => {
+                        self.take(usize::try_from(len).map_err(|_| BlockError::Malformed)?)?;
+                        None
+                    }
+                    (4, Some(0)) | (5, Some(0)) => None,
+                    (4, Some(n)) => Some(Some(n)),
+                    (5, Some(n)) => Some(Some(n.checked_mul(2).ok_or(BlockError::Malformed)?)),
+                    // Indefinite strings (chunks), arrays and maps: until a break.
+                    (2..=5, None) => Some(None),
+                    _ => return Err(BlockError::Malformed),
+                };
+                if let Some(items) = children {
+                    *open.get_mut(depth).ok_or(BlockError::Malformed)? = items;
+                    depth += 1;
+                    continue;
+                }
+            }
+            // An item is complete: count it against the containers it closes.
+            loop {
+                let Some(parent) = depth.checked_sub(1) else {
+                    return Ok(());
+                };
+                match &mut open[parent] {
+                    Some(n) => {
+                        *n -= 1;
+                        if *n > 0 {
+                            break;
+                        }
+                        depth = parent;
+                    }
+                    None => break,
+                }
+            }
+        }
     }
 }
 
 /// Decode a block message from `.../streams/{stream}/data/cbor`.
 pub fn decode_block(msg: &[u8]) -> Result<Block<'_>, BlockError> {
-    let mut d = Decoder::new(msg);
-    let pairs = d.map().map_err(|_| BlockError::Malformed)?;
+    let mut r = Reader { msg, pos: 0 };
+    let map = r.head()?;
+    if map.major != MAP {
+        return Err(BlockError::Malformed);
+    }
     let (mut f, mut i, mut l, mut p) = (None, None, None, None);
     let mut seen = 0u64;
     loop {
-        match pairs {
+        match map.arg {
             Some(n) if seen == n => break,
-            None if matches!(d.datatype(), Ok(minicbor::data::Type::Break)) => {
-                d.skip().map_err(|_| BlockError::Malformed)?;
+            None if r.peek_break() => {
+                r.pos += 1;
                 break;
             }
-            _ => {}
+            _ => seen += 1,
         }
-        seen += 1;
-        let key = d.str().map_err(|_| BlockError::Malformed)?;
-        let (slot, name): (&mut Option<_>, _) = match key {
-            "f" => (&mut f, "f"),
-            "i" => (&mut i, "i"),
-            "l" => (&mut l, "l"),
-            "p" => {
-                if p.is_some() {
+        let key = r.string(TEXT)?.ok_or(BlockError::Malformed)?;
+        let (slot, name) = match key {
+            b"f" => (&mut f, "f"),
+            b"i" => (&mut i, "i"),
+            b"l" => (&mut l, "l"),
+            b"p" => {
+                let bytes = r.string(BYTES)?.ok_or(BlockError::BadField("p"))?;
+                if p.replace(bytes).is_some() {
                     return Err(BlockError::BadField("p"));
                 }
-                p = Some(d.bytes().map_err(|e| field_error(e, "p"))?);
                 continue;
             }
             _ => {
-                d.skip().map_err(|_| BlockError::Malformed)?;
+                r.skip()?;
                 continue;
             }
         };
-        if slot.is_some() {
+        if slot.replace(r.uint(name)?).is_some() {
             return Err(BlockError::BadField(name));
         }
-        *slot = Some(d.u32().map_err(|e| field_error(e, name))?);
     }
-    if d.position() != msg.len() {
+    if r.pos != msg.len() {
         return Err(BlockError::Malformed);
     }
     Ok(Block {
@@ -132,6 +284,7 @@ pub fn decode_block(msg: &[u8]) -> Result<Block<'_>, BlockError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use minicbor::Encoder;
     use std::vec::Vec;
 
     fn hex(s: &str) -> Vec<u8> {
@@ -150,17 +303,14 @@ pub(crate) mod tests {
 
     /// Encode a block response the way the service does.
     pub(crate) fn block_message(f: u32, i: u32, l: u32, p: &[u8]) -> Vec<u8> {
-        let mut buf = std::vec![0u8; p.len() + 64];
-        let mut e = Encoder::new(Cursor::new(&mut buf[..]));
+        let mut e = Encoder::new(Vec::new());
         e.map(5).unwrap();
         e.str("c").unwrap().str("rdy").unwrap();
         e.str("f").unwrap().u32(f).unwrap();
         e.str("l").unwrap().u32(l).unwrap();
         e.str("i").unwrap().u32(i).unwrap();
         e.str("p").unwrap().bytes(p).unwrap();
-        let n = e.into_writer().position();
-        buf.truncate(n);
-        buf
+        e.into_writer()
     }
 
     #[test]
@@ -240,6 +390,43 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn skips_nested_and_indefinite_values_of_unknown_keys() {
+        let mut e = Encoder::new(Vec::new());
+        e.begin_map().unwrap();
+        e.str("x").unwrap();
+        e.begin_array().unwrap();
+        e.map(1)
+            .unwrap()
+            .u8(1)
+            .unwrap()
+            .begin_bytes()
+            .unwrap()
+            .bytes(b"ab")
+            .unwrap()
+            .end()
+            .unwrap();
+        e.tag(minicbor::data::Tag::new(2))
+            .unwrap()
+            .array(0)
+            .unwrap();
+        e.begin_str().unwrap().str("s").unwrap().end().unwrap();
+        e.end().unwrap();
+        e.str("f").unwrap().u32(1).unwrap();
+        e.str("i").unwrap().u32(2).unwrap();
+        e.str("l").unwrap().u32(1).unwrap();
+        e.str("p").unwrap().bytes(b"z").unwrap();
+        e.end().unwrap();
+        let msg = e.into_writer();
+        let b = decode_block(&msg).unwrap();
+        assert_eq!((b.file_id, b.index, b.payload), (1, 2, &b"z"[..]));
+        // Nesting deeper than the limit is refused, not followed.
+        let mut deep = std::vec![0xa1u8, 0x61, b'x'];
+        deep.extend(std::iter::repeat_n(0x81, 20));
+        deep.push(0);
+        assert_eq!(decode_block(&deep), Err(BlockError::Malformed));
+    }
+
+    #[test]
     fn refuses_malformed_blocks() {
         let good = block_message(0, 1, 2, b"ab");
         assert!(decode_block(&good).is_ok());
@@ -314,7 +501,7 @@ pub(crate) mod tests {
                                 b in proptest::collection::vec(proptest::num::u8::ANY, 1..33)) {
             let req = StreamRequest { client_token: CLIENT_TOKEN, file_id: f, block_size: l, offset: o, bitmap: &b, count: n };
             let msg = encode(&req);
-            let mut d = Decoder::new(&msg);
+            let mut d = minicbor::Decoder::new(&msg);
             proptest::prop_assert_eq!(d.map().unwrap(), Some(6));
             for (key, value) in [("c", None), ("f", Some(f)), ("l", Some(l)), ("o", Some(o)), ("b", None), ("n", Some(n))] {
                 proptest::prop_assert_eq!(d.str().unwrap(), key);

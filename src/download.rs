@@ -142,7 +142,8 @@ impl Download {
     /// Whether `blocks` from the start is a point a resume record may name:
     /// its byte offset is a multiple of the erase unit.
     pub(crate) fn is_checkpoint(&self, blocks: u32) -> bool {
-        (blocks as u64 * self.block_size as u64) % self.erase_size as u64 == 0
+        // The erase unit is a power of two: a mask, not a 64-bit division.
+        (blocks as u64 * self.block_size as u64) & (self.erase_size as u64 - 1) == 0
     }
 
     /// Every byte received.
@@ -183,7 +184,8 @@ impl Download {
         if end <= self.erased_upto {
             return Ok(());
         }
-        let target = (end as u64).next_multiple_of(self.erase_size as u64) as u32;
+        let mask = self.erase_size as u64 - 1;
+        let target = ((end as u64 + mask) & !mask) as u32;
         slot.erase(self.erased_upto, target - self.erased_upto)
             .map_err(FailReason::Erase)?;
         self.erased_upto = target;

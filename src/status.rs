@@ -3,9 +3,9 @@
 
 use crate::platform::{CustomJobStatus, Version};
 use crate::reason::WireReason;
+use crate::topics::Written;
 use crate::transmit::QoS;
 use crate::writer::SliceWriter;
-use core::fmt::{self, Write};
 
 /// A status update for the active job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,12 +43,24 @@ pub(crate) enum Status {
     Custom(CustomJobStatus),
 }
 
-struct V(Version);
+fn version(w: &mut SliceWriter, v: Version) -> Written {
+    w.dec(v.major as u32)?
+        .str(".")?
+        .dec(v.minor as u32)?
+        .str(".")?
+        .dec(v.build as u32)?;
+    Ok(())
+}
 
-impl fmt::Display for V {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.0.major, self.0.minor, self.0.build)
+/// `"reason":"<text>0x<code>"` closing the body of a FAILED status.
+fn failed(w: &mut SliceWriter, text: &str, main: Option<u32>, code: u32) -> Written {
+    w.str(r#"{"status":"FAILED","statusDetails":{"reason":""#)?
+        .str(text)?;
+    if let Some(main) = main {
+        w.str("0x")?.hex8(main)?.str(": ")?;
     }
+    w.str("0x")?.hex8(code)?.str(r#""}}"#)?;
+    Ok(())
 }
 
 impl Status {
@@ -73,55 +85,61 @@ impl Status {
     }
 
     /// Write the JSON body.
-    pub(crate) fn render(&self, w: &mut SliceWriter) -> fmt::Result {
+    pub(crate) fn render(&self, w: &mut SliceWriter) -> Written {
         const IN_PROGRESS: &str = r#"{"status":"IN_PROGRESS","statusDetails":{"#;
-        const FAILED: &str = r#"{"status":"FAILED","statusDetails":{"reason":""#;
         match *self {
             Status::Progress {
                 received,
                 total,
                 resume,
             } => {
-                write!(w, r#"{IN_PROGRESS}"receive":"{received}/{total}""#)?;
+                w.str(IN_PROGRESS)?
+                    .str(r#""receive":""#)?
+                    .dec(received)?
+                    .str("/")?
+                    .dec(total)?
+                    .str(r#"""#)?;
                 if let Some(note) = resume {
-                    write!(w, r#","resume":"{note}""#)?;
+                    w.str(r#","resume":""#)?.str(note)?.str(r#"""#)?;
                 }
-                w.write_str("}}")
+                w.str("}}")?;
             }
-            Status::SelfTestReady { updated_by } => write!(
-                w,
-                r#"{IN_PROGRESS}"self_test":"ready","updatedBy":"0x{updated_by:08x}"}}}}"#
-            ),
-            Status::SelfTestActive { running } => write!(
-                w,
-                r#"{IN_PROGRESS}"self_test":"active","updatedBy":"0x{running:08x}"}}}}"#
-            ),
+            Status::SelfTestReady { updated_by: v } | Status::SelfTestActive { running: v } => {
+                let stage = match self {
+                    Status::SelfTestReady { .. } => "ready",
+                    _ => "active",
+                };
+                w.str(IN_PROGRESS)?
+                    .str(r#""self_test":""#)?
+                    .str(stage)?
+                    .str(r#"","updatedBy":"0x"#)?
+                    .hex8(v)?
+                    .str(r#""}}"#)?;
+            }
             Status::Succeeded {
                 running,
                 updated_by,
-            } => write!(
-                w,
-                r#"{{"status":"SUCCEEDED","statusDetails":{{"reason":"accepted  v{}","updatedBy":"  v{}"}}}}"#,
-                V(running),
-                V(updated_by)
-            ),
-            Status::Failed(WireReason::Codes(main, sub)) => {
-                write!(w, r#"{FAILED}0x{main:08x}: 0x{sub:08x}"}}}}"#)
+            } => {
+                w.str(r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v"#)?;
+                version(w, running)?;
+                w.str(r#"","updatedBy":"  v"#)?;
+                version(w, updated_by)?;
+                w.str(r#""}}"#)?;
             }
-            Status::Failed(WireReason::Rejected(code)) => {
-                write!(w, r#"{FAILED}rejected: 0x{code:08x}"}}}}"#)
+            Status::Failed(WireReason::Codes(main, sub))
+            | Status::Custom(CustomJobStatus::Failed { code: main, sub }) => {
+                failed(w, "", Some(main), sub)?
             }
-            Status::Failed(WireReason::Aborted(code)) => {
-                write!(w, r#"{FAILED}aborted: 0x{code:08x}"}}}}"#)
-            }
+            Status::Failed(WireReason::Rejected(code)) => failed(w, "rejected: ", None, code)?,
+            Status::Failed(WireReason::Aborted(code)) => failed(w, "aborted: ", None, code)?,
             Status::Custom(CustomJobStatus::InProgress) => {
-                w.write_str(r#"{"status":"IN_PROGRESS"}"#)
+                w.str(r#"{"status":"IN_PROGRESS"}"#)?;
             }
-            Status::Custom(CustomJobStatus::Succeeded) => w.write_str(r#"{"status":"SUCCEEDED"}"#),
-            Status::Custom(CustomJobStatus::Failed { code, sub }) => {
-                write!(w, r#"{FAILED}0x{code:08x}: 0x{sub:08x}"}}}}"#)
+            Status::Custom(CustomJobStatus::Succeeded) => {
+                w.str(r#"{"status":"SUCCEEDED"}"#)?;
             }
         }
+        Ok(())
     }
 }
 

@@ -1,7 +1,6 @@
 //! MQTT topics of the Jobs and stream APIs (PROTOCOL.md §2.1).
 
-use crate::writer::SliceWriter;
-use core::fmt::{self, Write};
+use crate::writer::{Full, SliceWriter};
 
 const PREFIX: &str = "$aws/things/";
 
@@ -38,44 +37,52 @@ pub(crate) fn classify<'t>(thing: &str, topic: &'t str) -> Incoming<'t> {
     }
 }
 
-/// `$aws/things/{thing}/jobs/notify-next`.
-pub(crate) fn notify_next(w: &mut SliceWriter, thing: &str) -> fmt::Result {
-    write!(w, "{PREFIX}{thing}/jobs/notify-next")
+/// Result of writing a topic.
+pub(crate) type Written = Result<(), Full>;
+
+/// The topics the agent sends to (or subscribes to).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Topic {
+    /// `jobs/notify-next`.
+    NotifyNext,
+    /// `jobs/$next/get/accepted`.
+    NextAccepted,
+    /// `jobs/$next/get`.
+    NextGet,
+    /// `jobs/{job}/update`.
+    JobUpdate,
+    /// `streams/{stream}/data/cbor`.
+    StreamData,
+    /// `streams/{stream}/get/cbor`.
+    StreamGet,
 }
 
-/// `$aws/things/{thing}/jobs/$next/get`.
-pub(crate) fn next_get(w: &mut SliceWriter, thing: &str) -> fmt::Result {
-    write!(w, "{PREFIX}{thing}/jobs/$next/get")
-}
-
-/// `$aws/things/{thing}/jobs/$next/get/accepted`.
-pub(crate) fn next_accepted(w: &mut SliceWriter, thing: &str) -> fmt::Result {
-    write!(w, "{PREFIX}{thing}/jobs/$next/get/accepted")
-}
-
-/// `$aws/things/{thing}/jobs/{job}/update`.
-pub(crate) fn job_update(w: &mut SliceWriter, thing: &str, job: &str) -> fmt::Result {
-    write!(w, "{PREFIX}{thing}/jobs/{job}/update")
-}
-
-/// `$aws/things/{thing}/streams/{stream}/data/cbor`.
-pub(crate) fn stream_data(w: &mut SliceWriter, thing: &str, stream: &str) -> fmt::Result {
-    write!(w, "{PREFIX}{thing}/streams/{stream}/data/cbor")
-}
-
-/// `$aws/things/{thing}/streams/{stream}/get/cbor`.
-pub(crate) fn stream_get(w: &mut SliceWriter, thing: &str, stream: &str) -> fmt::Result {
-    write!(w, "{PREFIX}{thing}/streams/{stream}/get/cbor")
+/// Write `$aws/things/{thing}/...` for `topic`; `name` is the job id or the
+/// stream name where the topic has one.
+pub(crate) fn write(w: &mut SliceWriter, topic: Topic, thing: &str, name: &str) -> Written {
+    let parts: [&str; 3] = match topic {
+        Topic::NotifyNext => ["/jobs/notify-next", "", ""],
+        Topic::NextAccepted => ["/jobs/$next/get/accepted", "", ""],
+        Topic::NextGet => ["/jobs/$next/get", "", ""],
+        Topic::JobUpdate => ["/jobs/", name, "/update"],
+        Topic::StreamData => ["/streams/", name, "/data/cbor"],
+        Topic::StreamGet => ["/streams/", name, "/get/cbor"],
+    };
+    w.str(PREFIX)?.str(thing)?;
+    for p in parts {
+        w.str(p)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn render(f: impl FnOnce(&mut SliceWriter) -> fmt::Result) -> std::string::String {
+    fn render(topic: Topic, name: &str) -> std::string::String {
         let mut buf = [0u8; 300];
         let mut w = SliceWriter::new(&mut buf);
-        f(&mut w).unwrap();
+        write(&mut w, topic, "t1", name).unwrap();
         let (done, _) = w.split();
         std::string::String::from_utf8(done.to_vec()).unwrap()
     }
@@ -83,27 +90,24 @@ mod tests {
     #[test]
     fn topic_table() {
         assert_eq!(
-            render(|w| notify_next(w, "t1")),
+            render(Topic::NotifyNext, ""),
             "$aws/things/t1/jobs/notify-next"
         );
+        assert_eq!(render(Topic::NextGet, ""), "$aws/things/t1/jobs/$next/get");
         assert_eq!(
-            render(|w| next_get(w, "t1")),
-            "$aws/things/t1/jobs/$next/get"
-        );
-        assert_eq!(
-            render(|w| next_accepted(w, "t1")),
+            render(Topic::NextAccepted, ""),
             "$aws/things/t1/jobs/$next/get/accepted"
         );
         assert_eq!(
-            render(|w| job_update(w, "t1", "j")),
+            render(Topic::JobUpdate, "j"),
             "$aws/things/t1/jobs/j/update"
         );
         assert_eq!(
-            render(|w| stream_data(w, "t1", "s")),
+            render(Topic::StreamData, "s"),
             "$aws/things/t1/streams/s/data/cbor"
         );
         assert_eq!(
-            render(|w| stream_get(w, "t1", "s")),
+            render(Topic::StreamGet, "s"),
             "$aws/things/t1/streams/s/get/cbor"
         );
     }

@@ -1,8 +1,12 @@
-//! Formatting into a borrowed byte slice (no allocation).
+//! Writing text into a borrowed byte slice: strings, decimal and hex
+//! numbers. No allocation and no `core::fmt` (which costs kilobytes of flash
+//! on a microcontroller).
 
-use core::fmt;
+/// The text did not fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Full;
 
-/// Writes text into a fixed slice; fails instead of truncating.
+/// Writes into a fixed slice; fails instead of truncating.
 pub(crate) struct SliceWriter<'a> {
     buf: &'a mut [u8],
     len: usize,
@@ -15,14 +19,48 @@ impl<'a> SliceWriter<'a> {
     }
 
     /// Append raw bytes.
-    pub(crate) fn bytes(&mut self, b: &[u8]) -> fmt::Result {
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> Result<&mut Self, Full> {
         let end = self.len + b.len();
         self.buf
             .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
+            .ok_or(Full)?
             .copy_from_slice(b);
         self.len = end;
-        Ok(())
+        Ok(self)
+    }
+
+    /// Append a string.
+    pub(crate) fn str(&mut self, s: &str) -> Result<&mut Self, Full> {
+        self.bytes(s.as_bytes())
+    }
+
+    /// Append `v` in decimal.
+    pub(crate) fn dec(&mut self, mut v: u32) -> Result<&mut Self, Full> {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.bytes(&digits[i..])
+    }
+
+    /// Append `v` as 8 lowercase hex digits.
+    pub(crate) fn hex8(&mut self, v: u32) -> Result<&mut Self, Full> {
+        let mut digits = [0u8; 8];
+        for (i, d) in digits.iter_mut().enumerate() {
+            let nibble = (v >> (28 - 4 * i)) as u8 & 0xf;
+            *d = if nibble < 10 {
+                b'0' + nibble
+            } else {
+                b'a' + nibble - 10
+            };
+        }
+        self.bytes(&digits)
     }
 
     /// Bytes written so far.
@@ -36,26 +74,38 @@ impl<'a> SliceWriter<'a> {
     }
 }
 
-impl fmt::Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.bytes(s.as_bytes())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::fmt::Write;
+
+    fn text(f: impl FnOnce(&mut SliceWriter) -> Result<(), Full>) -> std::string::String {
+        let mut buf = [0u8; 64];
+        let mut w = SliceWriter::new(&mut buf);
+        f(&mut w).unwrap();
+        let (done, _) = w.split();
+        std::string::String::from_utf8(done.to_vec()).unwrap()
+    }
 
     #[test]
-    fn writes_and_refuses_overflow() {
-        let mut buf = [0u8; 8];
+    fn writes_numbers_and_refuses_overflow() {
+        assert_eq!(text(|w| w.str("ab")?.dec(12).map(drop)), "ab12");
+        assert_eq!(text(|w| w.dec(0).map(drop)), "0");
+        assert_eq!(text(|w| w.dec(u32::MAX).map(drop)), "4294967295");
+        assert_eq!(text(|w| w.hex8(0x0100_0001).map(drop)), "01000001");
+        assert_eq!(text(|w| w.hex8(0xdead_beef).map(drop)), "deadbeef");
+        let mut buf = [0u8; 4];
         let mut w = SliceWriter::new(&mut buf);
-        write!(w, "ab{}", 12).unwrap();
-        assert_eq!(w.len(), 4);
-        assert!(write!(w, "12345").is_err());
-        let (done, rest) = w.split();
-        assert_eq!(done, b"ab12");
-        assert_eq!(rest.len(), 4);
+        assert_eq!(w.str("12345").err(), Some(Full));
+        assert_eq!(w.len(), 0);
+        assert!(w.str("1234").is_ok());
+        assert_eq!(w.dec(5).err(), Some(Full));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_match_core_fmt(v in proptest::num::u32::ANY) {
+            proptest::prop_assert_eq!(text(|w| w.dec(v).map(drop)), std::format!("{v}"));
+            proptest::prop_assert_eq!(text(|w| w.hex8(v).map(drop)), std::format!("{v:08x}"));
+        }
     }
 }

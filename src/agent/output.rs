@@ -7,10 +7,9 @@ use crate::download::Plane;
 use crate::event::Event;
 use crate::platform::Platform;
 use crate::time::Instant;
-use crate::topics;
+use crate::topics::{self, Topic};
 use crate::transmit::{DeliveryToken, QoS, Transmit, TransmitBuffer};
 use crate::writer::SliceWriter;
-use core::fmt::{self, Write};
 
 /// The clientToken of `$next/get` carries at most this much of the thing
 /// name, so the token stays within AWS's 64 bytes.
@@ -30,29 +29,6 @@ const ORDER: [u16; 9] = [
     Pending::UNSUB_ACCEPTED,
 ];
 
-/// Render a topic, then a payload after it, into one buffer.
-fn render(
-    buf: &mut [u8],
-    topic: impl FnOnce(&mut SliceWriter) -> fmt::Result,
-    payload: impl FnOnce(&mut [u8]) -> Option<usize>,
-) -> Option<(&str, &[u8])> {
-    let mut w = SliceWriter::new(buf);
-    topic(&mut w).ok()?;
-    let (topic, rest) = w.split();
-    let n = payload(rest)?;
-    Some((core::str::from_utf8(topic).ok()?, &rest[..n]))
-}
-
-fn topic_only(buf: &mut [u8], topic: impl FnOnce(&mut SliceWriter) -> fmt::Result) -> Option<&str> {
-    render(buf, topic, |_| Some(0)).map(|(t, _)| t)
-}
-
-fn with_writer(out: &mut [u8], f: impl FnOnce(&mut SliceWriter) -> fmt::Result) -> Option<usize> {
-    let mut w = SliceWriter::new(out);
-    f(&mut w).ok()?;
-    Some(w.len())
-}
-
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// The next thing to send, rendered into `buf`. Call until `None` after
     /// every input. Nothing goes out while suspended.
@@ -62,52 +38,54 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
         let flag = ORDER.into_iter().find(|&f| self.pending.has(f))?;
         self.pending.clear(flag);
-        let buf = &mut buf.0[..];
-        let thing = self.thing.as_str();
-        let t = match flag {
-            Pending::SUB_NOTIFY => Transmit::Subscribe {
-                topic: topic_only(buf, |w| topics::notify_next(w, thing))?,
-                qos: QoS::AtLeastOnce,
-            },
-            Pending::SUB_ACCEPTED => Transmit::Subscribe {
-                topic: topic_only(buf, |w| topics::next_accepted(w, thing))?,
-                qos: QoS::AtLeastOnce,
-            },
-            Pending::UNSUB_NOTIFY => Transmit::Unsubscribe {
-                topic: topic_only(buf, |w| topics::notify_next(w, thing))?,
-            },
-            Pending::UNSUB_ACCEPTED => Transmit::Unsubscribe {
-                topic: topic_only(buf, |w| topics::next_accepted(w, thing))?,
-            },
-            Pending::SUB_DATA => Transmit::Subscribe {
-                topic: topic_only(buf, |w| topics::stream_data(w, thing, &self.job.stream))?,
-                qos: QoS::AtMostOnce,
-            },
-            Pending::UNSUB_DATA => Transmit::Unsubscribe {
-                topic: topic_only(buf, |w| topics::stream_data(w, thing, &self.job.stream))?,
-            },
-            Pending::JOB_REQUEST => {
-                let counter = self.requests_sent;
-                self.requests_sent = self.requests_sent.wrapping_add(1);
-                let short = &thing[..thing.len().min(TOKEN_THING_CHARS)];
-                let (topic, payload) = render(
-                    buf,
-                    |w| topics::next_get(w, thing),
-                    |out| {
-                        with_writer(out, |w| {
-                            write!(w, r#"{{"clientToken":"{counter}:{short}"}}"#)
-                        })
-                    },
-                )?;
-                Transmit::Publish {
-                    topic,
-                    payload,
-                    qos: QoS::AtLeastOnce,
-                    delivery: None,
-                }
+        let http = matches!(&self.phase, Phase::Transfer(d) if d.plane() == Plane::Http);
+        if flag == Pending::DATA_REQUEST && http {
+            let Phase::Transfer(d) = &mut self.phase else {
+                return None;
+            };
+            let (first, last) = d.next_range(self.config.http_range_size);
+            return Some(Transmit::HttpGet {
+                url: self.url.as_str(),
+                first,
+                last,
+            });
+        }
+        let (topic, name) = match flag {
+            Pending::SUB_NOTIFY | Pending::UNSUB_NOTIFY => (Topic::NotifyNext, ""),
+            Pending::SUB_ACCEPTED | Pending::UNSUB_ACCEPTED => (Topic::NextAccepted, ""),
+            Pending::SUB_DATA | Pending::UNSUB_DATA => {
+                (Topic::StreamData, self.job.stream.as_str())
             }
+            Pending::JOB_REQUEST => (Topic::NextGet, ""),
+            Pending::STATUS => (Topic::JobUpdate, self.job.id.as_str()),
+            _ => (Topic::StreamGet, self.job.stream.as_str()),
+        };
+        let mut w = SliceWriter::new(&mut buf.0);
+        topics::write(&mut w, topic, &self.thing, name).ok()?;
+        let (topic, rest) = w.split();
+        let topic = core::str::from_utf8(topic).ok()?;
+        let (qos, delivery, len) = match flag {
+            Pending::SUB_NOTIFY | Pending::SUB_ACCEPTED => {
+                return Some(Transmit::Subscribe {
+                    topic,
+                    qos: QoS::AtLeastOnce,
+                })
+            }
+            Pending::SUB_DATA => {
+                return Some(Transmit::Subscribe {
+                    topic,
+                    qos: QoS::AtMostOnce,
+                })
+            }
+            Pending::UNSUB_NOTIFY | Pending::UNSUB_ACCEPTED | Pending::UNSUB_DATA => {
+                return Some(Transmit::Unsubscribe { topic })
+            }
+            Pending::JOB_REQUEST => (QoS::AtLeastOnce, None, self.job_request(rest)?),
             Pending::STATUS => {
                 let status = self.status?;
+                let mut pw = SliceWriter::new(rest);
+                status.render(&mut pw).ok()?;
+                let len = pw.len();
                 let delivery = match (&self.phase, status.qos()) {
                     (Phase::Reporting(_), QoS::AtLeastOnce) => {
                         self.next_token = self.next_token.wrapping_add(1);
@@ -116,58 +94,49 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                     }
                     _ => None,
                 };
-                let (topic, payload) = render(
-                    buf,
-                    |w| topics::job_update(w, thing, &self.job.id),
-                    |out| with_writer(out, |w| status.render(w)),
-                )?;
-                Transmit::Publish {
-                    topic,
-                    payload,
-                    qos: status.qos(),
-                    delivery,
-                }
+                (status.qos(), delivery, len)
             }
-            Pending::DATA_REQUEST => {
-                let Phase::Transfer(d) = &mut self.phase else {
-                    return None;
-                };
-                match d.plane() {
-                    Plane::Mqtt => {
-                        let (offset, bitmap) = d.request_window();
-                        let req = StreamRequest {
-                            client_token: CLIENT_TOKEN,
-                            file_id: self.job.file_id as u32,
-                            block_size: self.config.block_size,
-                            offset,
-                            bitmap,
-                            count: self.config.blocks_per_request,
-                        };
-                        let (topic, payload) = render(
-                            buf,
-                            |w| topics::stream_get(w, thing, &self.job.stream),
-                            |out| cbor::encode_request(&req, out).ok(),
-                        )?;
-                        Transmit::Publish {
-                            topic,
-                            payload,
-                            qos: QoS::AtMostOnce,
-                            delivery: None,
-                        }
-                    }
-                    Plane::Http => {
-                        let (first, last) = d.next_range(self.config.http_range_size);
-                        Transmit::HttpGet {
-                            url: self.url.as_str(),
-                            first,
-                            last,
-                        }
-                    }
-                }
-            }
-            _ => return None,
+            _ => (QoS::AtMostOnce, None, self.stream_request(rest)?),
         };
-        Some(t)
+        Some(Transmit::Publish {
+            topic,
+            payload: &rest[..len],
+            qos,
+            delivery,
+        })
+    }
+
+    /// The `$next/get` body: `{"clientToken":"<counter>:<thing>"}`.
+    fn job_request(&mut self, out: &mut [u8]) -> Option<usize> {
+        let counter = self.requests_sent;
+        self.requests_sent = self.requests_sent.wrapping_add(1);
+        let thing = self.thing.as_bytes();
+        let short = &thing[..thing.len().min(TOKEN_THING_CHARS)];
+        let mut w = SliceWriter::new(out);
+        w.str(r#"{"clientToken":""#)
+            .and_then(|w| w.dec(counter))
+            .and_then(|w| w.str(":"))
+            .and_then(|w| w.bytes(short))
+            .and_then(|w| w.str(r#""}"#))
+            .ok()?;
+        Some(w.len())
+    }
+
+    /// The GetStream request for the window's needed blocks.
+    fn stream_request(&self, out: &mut [u8]) -> Option<usize> {
+        let Phase::Transfer(d) = &self.phase else {
+            return None;
+        };
+        let (offset, bitmap) = d.request_window();
+        let req = StreamRequest {
+            client_token: CLIENT_TOKEN,
+            file_id: self.job.file_id as u32,
+            block_size: self.config.block_size,
+            offset,
+            bitmap,
+            count: self.config.blocks_per_request,
+        };
+        cbor::encode_request(&req, out).ok()
     }
 
     /// The next deadline: call [`handle_timeout`](Self::handle_timeout) then
