@@ -17,7 +17,6 @@
 //! CRC-32 of all before (4).
 
 use crate::MAX_JOB_ID_LEN;
-use sha2::{Digest, Sha256};
 
 /// The largest resume record.
 pub const RESUME_RECORD_MAX: usize = 4 + 3 + MAX_JOB_ID_LEN + 8 + 4 + 4 + 4 + 4;
@@ -56,21 +55,22 @@ pub(crate) struct Record<'a> {
     pub(crate) version: u32,
 }
 
-/// 8 bytes identifying the file's contents (the signature is over them).
+/// 8 bytes identifying the file (with the job id beside it in the record):
+/// a CRC-32 of its signature, which is over its contents, and one of its
+/// size, id and type.
 pub(crate) fn fingerprint(
     signature: &[u8],
     file_size: u32,
     file_id: u8,
     file_type: u32,
 ) -> [u8; 8] {
-    let mut h = Sha256::new();
-    h.update(signature);
-    h.update(file_size.to_le_bytes());
-    h.update([file_id]);
-    h.update(file_type.to_le_bytes());
-    let d: [u8; 32] = h.finalize().into();
+    let mut meta = [0u8; 9];
+    meta[..4].copy_from_slice(&file_size.to_le_bytes());
+    meta[4] = file_id;
+    meta[5..].copy_from_slice(&file_type.to_le_bytes());
     let mut f = [0u8; 8];
-    f.copy_from_slice(&d[..8]);
+    f[..4].copy_from_slice(&crc32(signature).to_le_bytes());
+    f[4..].copy_from_slice(&crc32(&meta).to_le_bytes());
     f
 }
 
