@@ -27,6 +27,8 @@ pub(crate) enum Slot {
 pub(crate) struct Window {
     base: u32,
     total: u32,
+    /// Blocks received (kept, so progress reports do not scan the bits).
+    received: u32,
     bits: [u8; WINDOW_BYTES],
 }
 
@@ -36,6 +38,7 @@ impl Window {
         let mut w = Window {
             base: base.min(total),
             total,
+            received: base.min(total),
             bits: [0; WINDOW_BYTES],
         };
         for k in 0..w.span() {
@@ -88,6 +91,7 @@ impl Window {
         if self.check(index) == Slot::Needed {
             let k = (index - self.base) as usize;
             self.bits[k / 8] &= !(1 << (k % 8));
+            self.received += 1;
         }
     }
 
@@ -120,8 +124,7 @@ impl Window {
 
     /// Blocks received so far.
     pub(crate) fn received(&self) -> u32 {
-        let needed: u32 = (0..self.span()).filter(|&k| self.bit(k)).count() as u32;
-        self.total - needed - (self.total - self.base - self.span() as u32)
+        self.received
     }
 }
 
