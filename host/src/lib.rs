@@ -12,14 +12,22 @@
 //! - [`store`]: a low-wear, power-cut-tolerant progress store;
 //! - [`image`]: an MCUboot image builder (what `imgtool sign` makes);
 //! - [`platform`]: [`HostPlatform`], the [`ota_agent::Platform`] over all of
-//!   the above.
+//!   the above;
+//! - [`mqtt`]: the MQTT connection (rumqttc, TLS for AWS IoT) and the driver
+//!   that feeds it to the agent;
+//! - [`http`]: HTTP range requests (ureq) on a worker thread;
+//! - [`device`]: a simulated device: agent, platform, drivers and a small
+//!   application on one thread, with its flash in a file.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod boot;
 mod crc;
+pub mod device;
 pub mod flash;
+pub mod http;
 pub mod image;
+pub mod mqtt;
 pub mod partition;
 pub mod platform;
 pub mod store;
@@ -29,6 +37,7 @@ mod testutil;
 use std::fmt;
 
 pub use boot::{BootConfig, BootError, BootReport, BootSim, SwapType};
+pub use device::{Device, DeviceConfig, DeviceEvent, DeviceStatus};
 pub use flash::{Flash, FlashError, FlashStats, Geometry, SharedFlash, Stamp};
 pub use partition::{Area, Layout, Partition};
 pub use platform::{CustomJobHandler, HostBoot, HostError, HostPlatform, HostSlot};

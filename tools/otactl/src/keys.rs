@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::zeroize::Zeroizing;
 use p256::elliptic_curve::Generate as _;
-use p256::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+use p256::pkcs8::{DecodePublicKey as _, EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
 use p256::SecretKey;
 
 /// Length of a SEC1 uncompressed P-256 public key: `04 ‖ x ‖ y`.
@@ -91,6 +91,29 @@ pub fn from_pem(text: &str) -> Result<SigningKey, KeyError> {
         }
     }
     Err(KeyError::NoPrivateKey)
+}
+
+/// Read a P-256 public key from PEM text: the first SubjectPublicKeyInfo
+/// block (`BEGIN PUBLIC KEY`, as `otactl keygen --public` and
+/// `openssl pkey -pubout` write it), or else the public half of the private
+/// key [`from_pem`] finds.
+pub fn public_from_pem(text: &str) -> Result<VerifyingKey, KeyError> {
+    for (label, block) in pem_blocks(text) {
+        if label == "PUBLIC KEY" {
+            return VerifyingKey::from_public_key_pem(block).map_err(|e| KeyError::Invalid {
+                label: label.to_owned(),
+                detail: e.to_string(),
+            });
+        }
+    }
+    from_pem(text).map(|key| *key.verifying_key())
+}
+
+/// Read a P-256 public key from a PEM file (see [`public_from_pem`]).
+pub fn load_public(path: &Path) -> anyhow::Result<VerifyingKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    public_from_pem(&text).with_context(|| format!("cannot use the key file {}", path.display()))
 }
 
 /// Read a P-256 private key from a PEM file (see [`from_pem`]).
@@ -223,6 +246,21 @@ QsoGFEUc9nvMFHQIoLKC9+QuoEebH+Dn8Q==
         assert!(matches!(
             from_pem(&damaged),
             Err(KeyError::Invalid { label, .. }) if label == "EC PRIVATE KEY"
+        ));
+    }
+
+    #[test]
+    fn public_keys_come_from_public_or_private_pem() {
+        let key = generate();
+        let public = public_key_pem(key.verifying_key());
+        assert_eq!(public_from_pem(&public).unwrap(), *key.verifying_key());
+        let private = private_key_pem(&key);
+        assert_eq!(public_from_pem(&private).unwrap(), *key.verifying_key());
+        assert_eq!(public_from_pem("nothing"), Err(KeyError::NoPrivateKey));
+        let damaged = public.replace("MFkwEwYHKoZIzj0CAQYI", "MFkwEwYHKoZIzj0CAQYJ");
+        assert!(matches!(
+            public_from_pem(&damaged),
+            Err(KeyError::Invalid { label, .. }) if label == "PUBLIC KEY"
         ));
     }
 

@@ -32,12 +32,12 @@ enum Command {
         #[command(subcommand)]
         command: cmd::stream::Command,
     },
-    /// Run a local OTA service: Jobs, MQTT streams and HTTP (not implemented yet).
-    Serve,
-    /// Run a simulated device against an OTA service (not implemented yet).
-    Device,
-    /// Run an end-to-end update demo on this machine (not implemented yet).
-    Demo,
+    /// Run a local OTA service: Jobs, MQTT streams and HTTP, with an embedded broker.
+    Serve(cmd::serve::Args),
+    /// Run a simulated device (flash in a file) against an OTA service.
+    Device(cmd::device::Args),
+    /// Run an end-to-end update demo on this machine, step by step.
+    Demo(cmd::demo::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,9 +52,9 @@ fn main() -> ExitCode {
         }) => return cmd::check::run(&args),
         Command::Job(args) => cmd::job::run(&args),
         Command::Stream { command } => return cmd::stream::run(&command),
-        Command::Serve => return cmd::not_implemented("serve"),
-        Command::Device => return cmd::not_implemented("device"),
-        Command::Demo => return cmd::not_implemented("demo"),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Device(args) => cmd::device::run(&args),
+        Command::Demo(args) => cmd::demo::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,26 +3,19 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 
 pub mod check;
+pub mod demo;
+pub mod device;
 pub mod image;
 pub mod job;
 pub mod keygen;
 pub mod pubkey;
+pub mod serve;
 pub mod sign;
 pub mod stream;
-
-/// Exit status of a command that is declared but not written yet.
-const NOT_IMPLEMENTED: u8 = 2;
-
-/// Report a declared but unwritten command and give its exit status.
-pub fn not_implemented(command: &str) -> ExitCode {
-    eprintln!("otactl {command}: not implemented yet");
-    ExitCode::from(NOT_IMPLEMENTED)
-}
 
 /// Parse an unsigned integer given in decimal or as `0x` hex (clap value parser).
 pub fn parse_int<T: TryFrom<u64>>(text: &str) -> Result<T, String> {

@@ -5,5 +5,5 @@
 mod mosquitto;
 mod probe;
 
-pub use mosquitto::Mosquitto;
+pub use mosquitto::{Mosquitto, TlsListener};
 pub use probe::{Message, MqttProbe};

@@ -3,6 +3,7 @@
 use std::fs;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,7 +23,22 @@ const INSTALL_HINT: &str = "mosquitto (the MQTT broker) is needed by this test b
 pub struct Mosquitto {
     child: Child,
     port: u16,
+    tls_port: Option<u16>,
     dir: PathBuf,
+    program: PathBuf,
+}
+
+/// A second, TLS listener that requires client certificates (as AWS IoT
+/// does): PEM files for the CA that signs clients, and the server's
+/// certificate and key.
+#[derive(Clone, Debug)]
+pub struct TlsListener {
+    /// The CA certificate that client certificates must chain to.
+    pub ca_file: PathBuf,
+    /// The broker's certificate.
+    pub cert_file: PathBuf,
+    /// The broker's private key.
+    pub key_file: PathBuf,
 }
 
 impl Mosquitto {
@@ -30,11 +46,22 @@ impl Mosquitto {
     /// waits until it accepts connections. Fails with installation advice
     /// when mosquitto is missing.
     pub fn start() -> anyhow::Result<Mosquitto> {
+        Self::start_with(None)
+    }
+
+    /// Like [`Mosquitto::start`], with a second listener on another free
+    /// port that speaks TLS and requires a client certificate
+    /// ([`Mosquitto::tls_port`]).
+    pub fn start_with_tls(tls: &TlsListener) -> anyhow::Result<Mosquitto> {
+        Self::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<&TlsListener>) -> anyhow::Result<Mosquitto> {
         let program = find_mosquitto().context(INSTALL_HINT)?;
         let mut last_error = None;
         // A free port can be taken by someone else before mosquitto binds it.
         for _ in 0..5 {
-            match Self::start_once(&program) {
+            match Self::start_once(&program, tls) {
                 Ok(broker) => return Ok(broker),
                 Err(e) => last_error = Some(e),
             }
@@ -42,51 +69,107 @@ impl Mosquitto {
         Err(last_error.expect("at least one attempt"))
     }
 
-    fn start_once(program: &Path) -> anyhow::Result<Mosquitto> {
+    fn start_once(program: &Path, tls: Option<&TlsListener>) -> anyhow::Result<Mosquitto> {
         let port = free_port()?;
         let dir = temp_dir()?;
-        let config = dir.join("mosquitto.conf");
-        fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_queued_messages 100000\nmax_inflight_messages 0\nlog_dest stderr\n"
-            ),
-        )?;
-        let log = fs::File::create(dir.join("mosquitto.log"))?;
-        let child = Command::new(program)
-            .arg("-c")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("running {}", program.display()))?;
-        let mut broker = Mosquitto { child, port, dir };
+        let mut config = format!(
+            "allow_anonymous true\npersistence false\n\
+             max_queued_messages 100000\nmax_inflight_messages 0\nlog_dest stderr\n\
+             listener {port} 127.0.0.1\n"
+        );
+        let tls_port = match tls {
+            Some(tls) => {
+                let tls_port = free_port()?;
+                // mosquitto started as root reads its files as the user
+                // `mosquitto`: give it world-readable copies in its own
+                // directory (test keys only).
+                let copy = |from: &Path, name: &str| -> anyhow::Result<PathBuf> {
+                    let to = dir.join(name);
+                    fs::copy(from, &to).with_context(|| format!("copying {}", from.display()))?;
+                    fs::set_permissions(&to, fs::Permissions::from_mode(0o644))?;
+                    Ok(to)
+                };
+                config.push_str(&format!(
+                    "listener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
+                     require_certificate true\n",
+                    copy(&tls.ca_file, "ca.pem")?.display(),
+                    copy(&tls.cert_file, "server.pem")?.display(),
+                    copy(&tls.key_file, "server.key")?.display()
+                ));
+                Some(tls_port)
+            }
+            None => None,
+        };
+        fs::write(dir.join("mosquitto.conf"), config)?;
+        let child = spawn(program, &dir)?;
+        let mut broker = Mosquitto {
+            child,
+            port,
+            tls_port,
+            dir,
+            program: program.to_owned(),
+        };
+        broker.wait_listening()?;
+        Ok(broker)
+    }
+
+    fn wait_listening(&mut self) -> anyhow::Result<()> {
+        let port = self.port;
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(broker);
+                return Ok(());
             }
-            if let Some(status) = broker.child.try_wait()? {
+            if let Some(status) = self.child.try_wait()? {
                 bail!(
                     "mosquitto exited with {status} before listening on {port}: {}",
-                    broker.log()
+                    self.log()
                 );
             }
             if Instant::now() > deadline {
                 bail!(
                     "mosquitto did not listen on {port} within 10 s: {}",
-                    broker.log()
+                    self.log()
                 );
             }
             thread::sleep(Duration::from_millis(20));
         }
     }
 
+    /// Kills the broker (as a crash would: no goodbye to the clients). It
+    /// stays down until [`Mosquitto::restart`].
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the broker again on the same port (killing it first if it
+    /// runs), with no memory of its clients, and waits until it listens.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            self.child = spawn(&self.program, &self.dir)?;
+            match self.wait_listening() {
+                Ok(()) => return Ok(()),
+                // The port may not be free again yet.
+                Err(e) if Instant::now() < deadline => {
+                    log::debug!("mosquitto restart: {e:#}; retrying");
+                    thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The port it listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The TLS listener's port, if it has one.
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
     }
 
     /// What mosquitto logged so far.
@@ -105,6 +188,22 @@ impl Drop for Mosquitto {
         let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Runs mosquitto with the configuration in `dir`, appending to its log.
+fn spawn(program: &Path, dir: &Path) -> anyhow::Result<Child> {
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("mosquitto.log"))?;
+    Command::new(program)
+        .arg("-c")
+        .arg(dir.join("mosquitto.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("running {}", program.display()))
 }
 
 fn find_mosquitto() -> Option<PathBuf> {
