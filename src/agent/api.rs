@@ -94,8 +94,10 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// Start (or restart after [`shutdown`](Self::shutdown)): subscribe to the
-    /// job topics and ask for the next job. If the running image is on trial,
-    /// the self-test window opens now. If a commit or a rollback was undone
+    /// job topics and ask for the next job. Call it at boot, connected or not
+    /// (and [`suspend`](Self::suspend) it until connected): if the running
+    /// image is on trial, the self-test window opens now and closes
+    /// `self_test_timeout_ms` later, whatever the network does. If a commit or a rollback was undone
     /// by a power loss (the bootloader reverted an image that had been
     /// accepted and reported SUCCEEDED, or did not revert one that had been
     /// rejected), the agent applies it again: it requests the swap (or
@@ -168,7 +170,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// `OTA_Suspend`: send nothing and ignore incoming messages until
-    /// [`resume`](Self::resume). Progress is kept.
+    /// [`resume`](Self::resume). Progress is kept. The self-test window keeps
+    /// running: an image that cannot reach the service is rolled back.
     pub fn suspend(&mut self) -> Result<(), ApiError> {
         self.started()?;
         self.suspended = true;
@@ -177,16 +180,12 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// `OTA_Resume`, also the call to make after an MQTT reconnect:
     /// re-subscribe, re-send what may have been lost, check that the job is
-    /// still pending, and carry on where the agent was. The self-test window
-    /// restarts if the image is on trial.
+    /// still pending, and carry on where the agent was.
     pub fn resume(&mut self, now: Instant) -> Result<(), ApiError> {
         self.started()?;
         self.suspended = false;
         self.pending
             .set(Pending::SUB_NOTIFY | Pending::SUB_ACCEPTED);
-        if self.self_test_deadline.is_some() {
-            self.self_test_deadline = Some(now.plus_millis(self.config.self_test_timeout_ms));
-        }
         match &mut self.phase {
             Phase::Idle => self.request_job(now),
             Phase::Transfer(_) => {
@@ -361,16 +360,17 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
     }
 
-    /// Time passed: act on every deadline at or before `now`.
+    /// Time passed: act on every deadline at or before `now`. While
+    /// suspended only the self-test window runs.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.suspended || matches!(self.phase, Phase::Init | Phase::Stopped) {
+        if matches!(self.phase, Phase::Init | Phase::Stopped) {
             return;
         }
         if self.self_test_deadline.is_some_and(|d| d <= now) {
             self.self_test_deadline = None;
             self.self_test_expired(now);
         }
-        if self.request_deadline.is_some_and(|d| d <= now) {
+        if !self.suspended && self.request_deadline.is_some_and(|d| d <= now) {
             self.request_deadline = None;
             self.request_expired(now);
         }

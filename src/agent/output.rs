@@ -140,10 +140,14 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// The next deadline: call [`handle_timeout`](Self::handle_timeout) then
-    /// (or earlier, it is harmless). `None` while suspended or stopped.
+    /// (or earlier, it is harmless). While suspended, only the self-test
+    /// window's; `None` when stopped.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.suspended || matches!(self.phase, Phase::Init | Phase::Stopped) {
+        if matches!(self.phase, Phase::Init | Phase::Stopped) {
             return None;
+        }
+        if self.suspended {
+            return self.self_test_deadline;
         }
         match (self.request_deadline, self.self_test_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),

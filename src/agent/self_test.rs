@@ -165,7 +165,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         log::warn!("ota: self test timed out");
         self.image_state = ImageState::Rejected;
         self.push_event(Event::SelfTestFailed(FailReason::SelfTestTimeout));
-        if matches!(self.phase, Phase::SelfTest) {
+        if matches!(self.phase, Phase::SelfTest) && !self.suspended {
             // Report it, but give the report only one timeout before the
             // rollback happens regardless.
             self.self_test_deadline = Some(now.plus_millis(self.config.request_timeout_ms));

@@ -360,7 +360,16 @@ impl<O: FnMut(&DeviceEvent)> Runner<O> {
         self.firmware = Firmware::running(&mut platform);
         let info = BootInfo::new(&report, self.firmware);
         match ota_agent::Agent::new(self.agent_config, &self.thing, platform) {
-            Ok(agent) => self.agent = Some(agent),
+            Ok(mut agent) => {
+                // Started at boot, connected or not, so the self-test window
+                // runs even if the new firmware never reaches the broker;
+                // suspended until the connection is up.
+                let now = self.now();
+                if let Err(e) = agent.start(now).and_then(|()| agent.suspend()) {
+                    log::warn!("device {}: the agent did not start: {e:?}", self.thing);
+                }
+                self.agent = Some(agent);
+            }
             Err(e) => return self.halt(format!("the agent does not start: {e:?}")),
         }
         self.update_status(|s| {
