@@ -174,16 +174,17 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// Store the job's pre-signed URL (decoded); false if it does not fit.
+    /// Store the job's pre-signed URL, decoded straight into the agent's
+    /// buffer (no copy on the stack); false if it does not fit or has
+    /// characters a URL cannot (the buffer then holds no URL).
     fn store_url(&mut self, j: &OtaJob<'_>) -> bool {
-        let mut buf = [0u8; URL_CAP];
-        let Some(url) = j.url.and_then(|u| u.decode_str(&mut buf)) else {
-            return false;
-        };
-        if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
-            return false;
-        }
-        self.url.clear();
-        self.url.push_str(url).is_ok()
+        let len = j
+            .url
+            .and_then(|u| u.decode_str(&mut self.url))
+            .filter(|url| !url.bytes().any(|b| b <= b' ' || b == 0x7f))
+            .map_or(0, str::len);
+        self.url_len = len;
+        len > 0
     }
 
     /// A new OTA job: validate it, then start (or resume) its download.
@@ -226,7 +227,11 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 };
                 if d.plane() == Plane::Http && j.url.is_some() {
                     let waiting = d.awaiting_url;
-                    if self.store_url(&j) && waiting {
+                    if !self.store_url(&j) {
+                        // The old URL was overwritten by an unusable one.
+                        return self.fail_transfer(now, FailReason::UnsupportedProtocol);
+                    }
+                    if waiting {
                         log::info!("ota: download URL refreshed");
                         self.request_data(now);
                     }

@@ -124,7 +124,9 @@ pub struct Agent<P: Platform, const URL_CAP: usize> {
     thing: String<MAX_THING_NAME_LEN>,
     phase: Phase,
     job: Job,
-    url: String<URL_CAP>,
+    /// The pre-signed URL (HTTP jobs), decoded; `url_len` bytes of it.
+    url: [u8; URL_CAP],
+    url_len: usize,
     pending: Pending,
     status: Option<Status>,
     awaiting: Option<crate::DeliveryToken>,

@@ -45,7 +45,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             };
             let (first, last) = d.next_range(self.config.http_range_size);
             return Some(Transmit::HttpGet {
-                url: self.url.as_str(),
+                url: core::str::from_utf8(&self.url[..self.url_len]).ok()?,
                 first,
                 last,
             });

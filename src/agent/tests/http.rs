@@ -152,3 +152,25 @@ fn transport_errors_are_retried_after_the_timeout() {
     d.advance(10_000);
     assert_eq!(ranges(&d), [(0, 8191), (0, 8191)]);
 }
+
+#[test]
+fn a_refreshed_url_that_cannot_be_used_fails_the_job() {
+    let file = image(20_000, (1, 1, 0));
+    let mut d = begin(8192, &file);
+    d.agent
+        .handle_http_done(d.now, HttpOutcome::Failed { status: 403 });
+    d.pump();
+    d.job(
+        &JobSpec::for_file("job-h", &file)
+            .http("https://h/with space")
+            .doc(),
+    );
+    assert_eq!(
+        d.take_events(),
+        [Event::Fail(crate::FailReason::UnsupportedProtocol)]
+    );
+    assert_eq!(
+        d.statuses("job-h").last().unwrap(),
+        r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x0000000d"}}"#
+    );
+}
