@@ -257,6 +257,13 @@ fn stream(
             return Streamed::SinkGone;
         }
     }
+    // One more read finds the end of a body that held just the range (a
+    // 206), which hands the connection back to ureq's pool: the next range
+    // reuses it instead of opening a new connection (and, with TLS, a new
+    // session). A longer body (a 200 with the whole file) is dropped here.
+    if position >= end {
+        let _ = reader.read(&mut buf);
+    }
     Streamed::Complete
 }
 

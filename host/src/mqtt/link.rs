@@ -12,7 +12,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rumqttc::{
-    Client, ConnectionError, Event, Incoming, MqttOptions, Outgoing, TlsConfiguration, Transport,
+    Client, ConnectionError, Event, Incoming, MqttOptions, NetworkOptions, Outgoing,
+    TlsConfiguration, Transport,
 };
 
 use super::backoff::Jitter;
@@ -216,6 +217,12 @@ fn run(
 /// One connection, from the attempt to its end.
 fn connection(options: &MqttOptions, stop: &Stop, sink: &mut impl FnMut(LinkEvent) -> bool) -> End {
     let (client, mut connection) = Client::new(options.clone(), REQUEST_QUEUE);
+    // The agent often publishes twice in a row (a progress status, then the
+    // next GetStream request): with Nagle's algorithm the second waits for
+    // the broker's delayed ACK of the first, about 40 ms on Linux.
+    let mut network = NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    connection.eventloop.set_network_options(network);
     if !stop.set_client(&client) {
         return End::Stopped;
     }

@@ -1,6 +1,12 @@
 //! A loopback HTTP server with a few worker threads, shared by the file
 //! server and the admin endpoint.
+//!
+//! Its sockets have `TCP_NODELAY`: tiny_http writes a response's head and
+//! its body separately, and with Nagle's algorithm the body of every
+//! response after the first on a kept-alive connection waited for the
+//! client's delayed ACK of the head (about 40 ms on Linux).
 
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
@@ -19,9 +25,15 @@ impl HttpServer {
     /// Listens on 127.0.0.1:`port` (0 for any free port). Requests wait until
     /// [`HttpServer::serve`].
     pub fn bind(port: u16, name: &str) -> anyhow::Result<Self> {
-        let server = Server::http(("127.0.0.1", port))
-            .map_err(|e| anyhow!("{e}"))
+        let listener = TcpListener::bind(("127.0.0.1", port))
             .with_context(|| format!("listening for {name} on 127.0.0.1:{port}"))?;
+        // Accepted sockets inherit it from the listening socket.
+        socket2::SockRef::from(&listener)
+            .set_tcp_nodelay(true)
+            .with_context(|| format!("setting TCP_NODELAY for {name}"))?;
+        let server = Server::from_listener(listener, None)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("serving {name} on 127.0.0.1:{port}"))?;
         let port = server
             .server_addr()
             .to_ip()

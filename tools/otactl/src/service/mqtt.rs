@@ -9,7 +9,9 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use rumqttc::{Client, Event, MqttOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode};
+use rumqttc::{
+    Client, Event, MqttOptions, NetworkOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode,
+};
 
 use super::topics::REQUEST_FILTERS;
 
@@ -46,6 +48,12 @@ impl MqttLink {
             .set_max_packet_size(MAX_PACKET, MAX_PACKET)
             .set_inflight(1000);
         let (client, mut connection) = Client::new(options, REQUEST_QUEUE);
+        // An answer to a GetStream request is several publishes in a row:
+        // with Nagle's algorithm, every one after the first waits for the
+        // broker's (delayed) ACK of the one before, about 40 ms on Linux.
+        let mut network = NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        connection.eventloop.set_network_options(network);
         let stop = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let thread = {

@@ -75,6 +75,7 @@ impl Mosquitto {
         let mut config = format!(
             "allow_anonymous true\npersistence false\n\
              max_queued_messages 100000\nmax_inflight_messages 0\nlog_dest stderr\n\
+             set_tcp_nodelay true\n\
              listener {port} 127.0.0.1\n"
         );
         let tls_port = match tls {
