@@ -2,6 +2,7 @@
 //! fuzzer reports any violation as a crash), plus the fixed artifacts (signed
 //! images, job documents) the fuzzed input sequences pick from.
 
+use base64::prelude::{Engine as _, BASE64_STANDARD};
 use ota_agent::mcuboot::{ImageHeader, ImageVersion, HEADER_LEN, TLV_INFO_MAGIC, TLV_SHA256};
 use ota_agent::{
     BootControl, BootState, ImageSlot, P256Verifier, Platform, PortError, ProgressStore, Version,
@@ -199,32 +200,13 @@ fn image(len: usize, minor: u8) -> Vec<u8> {
     img
 }
 
-fn b64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..=chunk.len() {
-            s.push(A[(v >> (18 - 6 * i) & 63) as usize] as char);
-        }
-        for _ in chunk.len()..3 {
-            s.push('=');
-        }
-    }
-    s
-}
 
 fn doc(id: &str, file: &[u8], extra: &str, details: &str, protocols: &str) -> String {
     let sig: Signature = key().sign_prehash(&Sha256::digest(file)).unwrap();
     format!(
         r#"{{"clientToken":"0:t","timestamp":1,"execution":{{"jobId":"{id}"{details},"jobDocument":{{"afr_ota":{{"protocols":{protocols},"streamname":"S","files":[{{"filesize":{},"fileid":0,"sig-sha256-ecdsa":"{}"{extra}}}]}}}}}}}}"#,
         file.len(),
-        b64(sig.to_der().as_bytes())
+        BASE64_STANDARD.encode(sig.to_der().as_bytes())
     )
 }
 

@@ -5,6 +5,7 @@
 use crate::rng::Rng;
 use crate::scenario::{Scenario, SelfTest};
 use crate::service::{Publish, Service, Status};
+use base64::prelude::{Engine as _, BASE64_STANDARD};
 use ota_agent::mcuboot::ImageVersion;
 use ota_agent::{
     Agent, Config, DeliveryToken, Event, HttpOutcome, ImageVerdict, Instant, P256Verifier, QoS,
@@ -187,26 +188,6 @@ fn image(payload_len: usize, v: (u8, u8, u16), marker: u8) -> Vec<u8> {
     build_image(&payload, &opts).expect("a valid image")
 }
 
-fn b64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..=chunk.len() {
-            s.push(A[(v >> (18 - 6 * i) & 63) as usize] as char);
-        }
-        for _ in chunk.len()..3 {
-            s.push('=');
-        }
-    }
-    s
-}
-
 impl World {
     /// Set up the run of `sc`; `trace` keeps a log of every step.
     pub fn new(sc: Scenario, trace: bool) -> Self {
@@ -230,7 +211,7 @@ impl World {
         let service = Service::new(
             THING,
             new,
-            b64(sig.to_der().as_bytes()),
+            BASE64_STANDARD.encode(sig.to_der().as_bytes()),
             sc.http,
             sc.block_size,
             sc.url_lifetime,

@@ -1,7 +1,7 @@
 //! Load and throughput commands for ota-agent (the binaries `fleet` and
 //! `throughput`; see `bench/load/README.md`), and what they share:
 //!
-//! - [`broker`]: a private mosquitto on a free loopback port;
+//! - the broker is `otactl::testing::Mosquitto` (with `set_tcp_nodelay true`);
 //! - [`machine`]: the report header (date, machine, command, revision);
 //! - [`procstat`]: CPU time and peak memory of a process, from `/proc`;
 //! - [`firmware`]: keys, MCUboot images of a given size, job documents, the
@@ -12,7 +12,6 @@
 //!
 //! Figures are printed, never asserted: nothing here is a test.
 
-pub mod broker;
 pub mod firmware;
 pub mod machine;
 pub mod procstat;

@@ -6,6 +6,7 @@ use crate::{
     Agent, Config, DeliveryToken, Event, Instant, P256Verifier, Processed, QoS, Transmit,
     TransmitBuffer,
 };
+use base64::prelude::{Engine as _, BASE64_STANDARD};
 use minicbor::{Decoder, Encoder};
 use p256::ecdsa::{signature::hazmat::PrehashSigner, Signature, SigningKey};
 use sha2::{Digest, Sha256};
@@ -245,30 +246,10 @@ pub fn image(len: usize, version: (u8, u8, u16)) -> Vec<u8> {
     img
 }
 
-pub fn b64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..=chunk.len() {
-            s.push(A[(v >> (18 - 6 * i) & 63) as usize] as char);
-        }
-        for _ in chunk.len()..3 {
-            s.push('=');
-        }
-    }
-    s
-}
-
 pub fn sign_with(key: &SigningKey, file: &[u8]) -> String {
     let digest = Sha256::digest(file);
     let sig: Signature = key.sign_prehash(&digest).unwrap();
-    b64(sig.to_der().as_bytes())
+    BASE64_STANDARD.encode(sig.to_der().as_bytes())
 }
 
 pub fn sign(file: &[u8]) -> String {

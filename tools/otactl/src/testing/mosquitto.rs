@@ -46,22 +46,31 @@ impl Mosquitto {
     /// waits until it accepts connections. Fails with installation advice
     /// when mosquitto is missing.
     pub fn start() -> anyhow::Result<Mosquitto> {
-        Self::start_with(None)
+        Self::start_with(None, false)
+    }
+
+    /// Like [`Mosquitto::start`], but with mosquitto's default
+    /// `set_tcp_nodelay false`: Nagle's algorithm holds the later messages
+    /// of a burst until the peer's delayed ACK (about 40 ms on Linux). For
+    /// measuring what that costs; tests and benchmarks use
+    /// [`Mosquitto::start`].
+    pub fn start_with_nagle() -> anyhow::Result<Mosquitto> {
+        Self::start_with(None, true)
     }
 
     /// Like [`Mosquitto::start`], with a second listener on another free
     /// port that speaks TLS and requires a client certificate
     /// ([`Mosquitto::tls_port`]).
     pub fn start_with_tls(tls: &TlsListener) -> anyhow::Result<Mosquitto> {
-        Self::start_with(Some(tls))
+        Self::start_with(Some(tls), false)
     }
 
-    fn start_with(tls: Option<&TlsListener>) -> anyhow::Result<Mosquitto> {
+    fn start_with(tls: Option<&TlsListener>, nagle: bool) -> anyhow::Result<Mosquitto> {
         let program = find_mosquitto().context(INSTALL_HINT)?;
         let mut last_error = None;
         // A free port can be taken by someone else before mosquitto binds it.
         for _ in 0..5 {
-            match Self::start_once(&program, tls) {
+            match Self::start_once(&program, tls, nagle) {
                 Ok(broker) => return Ok(broker),
                 Err(e) => last_error = Some(e),
             }
@@ -69,14 +78,19 @@ impl Mosquitto {
         Err(last_error.expect("at least one attempt"))
     }
 
-    fn start_once(program: &Path, tls: Option<&TlsListener>) -> anyhow::Result<Mosquitto> {
+    fn start_once(
+        program: &Path,
+        tls: Option<&TlsListener>,
+        nagle: bool,
+    ) -> anyhow::Result<Mosquitto> {
         let port = free_port()?;
         let dir = temp_dir()?;
         let mut config = format!(
             "allow_anonymous true\npersistence false\n\
              max_queued_messages 100000\nmax_inflight_messages 0\nlog_dest stderr\n\
-             set_tcp_nodelay true\n\
-             listener {port} 127.0.0.1\n"
+             set_tcp_nodelay {}\n\
+             listener {port} 127.0.0.1\n",
+            !nagle
         );
         let tls_port = match tls {
             Some(tls) => {
@@ -171,6 +185,33 @@ impl Mosquitto {
     /// The TLS listener's port, if it has one.
     pub fn tls_port(&self) -> Option<u16> {
         self.tls_port
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its configuration file, one setting per `; `-separated item.
+    pub fn config(&self) -> String {
+        fs::read_to_string(self.dir.join("mosquitto.conf"))
+            .unwrap_or_default()
+            .trim_end()
+            .replace('\n', "; ")
+    }
+
+    /// `mosquitto 2.0.11`, from its log.
+    pub fn version(&self) -> String {
+        self.log()
+            .lines()
+            .find_map(|l| {
+                l.split_once("mosquitto version ")
+                    .map(|(_, v)| v.split_whitespace().next().unwrap_or(v).to_owned())
+            })
+            .map_or_else(
+                || "mosquitto (version unknown)".to_owned(),
+                |v| format!("mosquitto {v}"),
+            )
     }
 
     /// What mosquitto logged so far.

@@ -11,6 +11,7 @@ mod devices;
 mod report;
 mod serve;
 
+use otactl::testing::Mosquitto;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -18,7 +19,6 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::Parser;
 use ota_agent::{Config, Protocols};
-use ota_agent_bench::broker::Broker;
 use ota_agent_bench::firmware::{self, CodeSigner};
 use ota_agent_bench::machine;
 use otactl::jobdoc::Protocol;
@@ -141,7 +141,11 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     );
     report::print_parameters(args, &agent, update.len());
 
-    let broker = Broker::start(args.broker_nagle)?;
+    let broker = if args.broker_nagle {
+        Mosquitto::start_with_nagle()?
+    } else {
+        Mosquitto::start()?
+    };
     let broker_pid = broker.pid();
     let service = OtactlServe::start(&otactl, broker.port())?;
     println!(

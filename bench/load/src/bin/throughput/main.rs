@@ -12,13 +12,13 @@ mod raw_http;
 mod raw_mqtt;
 mod report;
 
+use otactl::testing::Mosquitto;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use ota_agent_bench::broker::Broker;
 use ota_agent_bench::firmware::{self, CodeSigner};
 use ota_agent_bench::machine;
 use otactl::service::{Service, ServiceConfig};
@@ -71,7 +71,11 @@ fn run(args: &Args) -> anyhow::Result<()> {
     );
     report::print_parameters(args);
 
-    let broker = Broker::start(args.broker_nagle)?;
+    let broker = if args.broker_nagle {
+        Mosquitto::start_with_nagle()?
+    } else {
+        Mosquitto::start()?
+    };
     let service = Service::start(ServiceConfig::new("127.0.0.1", broker.port()))?;
     println!(
         "- broker: {} on 127.0.0.1:{}, pid {}; configuration: {}",
