@@ -30,6 +30,7 @@ pub mod image;
 pub mod mqtt;
 pub mod partition;
 pub mod platform;
+pub mod rng;
 pub mod store;
 #[cfg(test)]
 mod testutil;

@@ -1,23 +1,21 @@
 //! A small deterministic generator (SplitMix64): the same seed gives the same
 //! run on every machine.
 
+use ota_agent_host::rng::SplitMix64;
+
 /// Seeded random numbers.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     /// A generator for `seed`.
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5eed_0f0a_a9e7)
+        Rng(SplitMix64::new(seed ^ 0x5eed_0f0a_a9e7))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `lo..hi` (`lo` if the range is empty).
@@ -31,7 +29,7 @@ impl Rng {
 
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+        self.0.next_f64() <= p && p > 0.0
     }
 
     /// One of `items`.

@@ -1,6 +1,7 @@
 //! Fault injection on what the service publishes: drop, duplicate, delay or
 //! reorder data blocks and Jobs messages, by rule or by seeded probability.
 
+use ota_agent_host::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -210,7 +211,7 @@ impl FaultInjector {
     pub fn new(config: FaultConfig) -> Self {
         FaultInjector {
             rules: config.rules,
-            rng: SplitMix64(config.seed),
+            rng: SplitMix64::new(config.seed),
         }
     }
 
@@ -229,25 +230,6 @@ impl FaultInjector {
             return Some(rule.action);
         }
         None
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that a seed means the same
-/// faults on every platform and dependency version.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
