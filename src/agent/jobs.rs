@@ -4,9 +4,7 @@ use super::{After, Agent, Job, Pending, Phase};
 use crate::download::Plane;
 use crate::event::{Event, Processed};
 use crate::job::{self, Document, OtaJob};
-use crate::platform::{
-    BootControl, BootState, CustomJob, CustomJobReply, ImageSlot, Platform, ProgressStore,
-};
+use crate::platform::{BootControl, BootState, CustomJob, CustomJobReply, ImageSlot, Platform};
 use crate::reason::{FailReason, JobError};
 use crate::resume;
 use crate::status::Status;
@@ -256,20 +254,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// Whether the slot holds this job's file, complete and verified (the
     /// device lost power between verification and activation).
     pub(super) fn has_verified_file(&mut self, j: &OtaJob<'_>) -> bool {
-        let job = Job::from_ota(j);
-        let mut buf = [0u8; resume::RESUME_RECORD_MAX];
-        let len = self.platform.store().load(&mut buf);
-        let total = j.file_size.div_ceil(self.config.block_size);
-        matches!(
-            resume::decide(
-                len.map(|n| &buf[..n.min(buf.len())]),
-                j.job_id,
-                &job.fingerprint,
-                self.config.block_size,
-                total
-            ),
-            resume::Decision::Verified
-        )
+        let block_size = self.config.block_size;
+        super::transfer::resume_decision(self.platform.store(), &Job::from_ota(j), block_size)
+            == resume::Decision::Verified
     }
 }
 

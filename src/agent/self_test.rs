@@ -115,11 +115,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if !matches!(r.stage, Stage::Committing | Stage::RollingBack) {
             return false;
         }
-        let mut job = Job::default();
-        let _ = job
-            .id
-            .push_str(core::str::from_utf8(r.job_id).unwrap_or_default());
-        self.adopt(job);
+        self.adopt(Job::named(
+            core::str::from_utf8(r.job_id).unwrap_or_default(),
+        ));
         let runs = self.platform.boot().running_version().packed() == r.version;
         let committing = r.stage == Stage::Committing;
         match (committing, runs) {

@@ -1,6 +1,6 @@
 //! File data: starting, pacing, receiving, finishing and failing a download.
 
-use super::{After, Agent, HttpOutcome, Pending, Phase};
+use super::{After, Agent, HttpOutcome, Job, Pending, Phase};
 use crate::cbor;
 use crate::download::{check_boot_image, Download, Outcome, Plane};
 use crate::event::{DropReason, Event, ImageState, Processed};
@@ -18,16 +18,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// matches, otherwise start clean.
     pub(super) fn start_transfer(&mut self, now: Instant, plane: Plane) {
         let total = self.job.file_size.div_ceil(self.config.block_size);
-        let mut buf = [0u8; resume::RESUME_RECORD_MAX];
-        let stored = self.platform.store().load(&mut buf);
-        let decision = resume::decide(
-            stored.map(|n| &buf[..n.min(buf.len())]),
-            &self.job.id,
-            &self.job.fingerprint,
-            self.config.block_size,
-            total,
-        );
-        let start = match decision {
+        let start = match resume_decision(self.platform.store(), &self.job, self.config.block_size)
+        {
             Decision::Resume(block) => {
                 log::info!("ota: resuming job {} at block {block}/{total}", self.job.id);
                 self.resume_note = Some("resumed");
@@ -416,4 +408,21 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.image_state = ImageState::Aborted;
         self.push_event(Event::Fail(FailReason::Cancelled));
     }
+}
+
+/// What the stored resume record means for `job`.
+pub(super) fn resume_decision(
+    store: &mut impl ProgressStore,
+    job: &Job,
+    block_size: u32,
+) -> Decision {
+    let mut buf = [0u8; resume::RESUME_RECORD_MAX];
+    let stored = store.load(&mut buf);
+    resume::decide(
+        stored.map(|n| &buf[..n.min(buf.len())]),
+        &job.id,
+        &job.fingerprint,
+        block_size,
+        job.file_size.div_ceil(block_size),
+    )
 }
