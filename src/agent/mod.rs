@@ -165,6 +165,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// Queue a `$next/get` and wait for its reply.
+    // Out of line: LTO would copy it into every handler that calls it.
+    #[inline(never)]
     fn request_job(&mut self, now: Instant) {
         self.pending.set(Pending::JOB_REQUEST);
         if matches!(self.phase, Phase::Idle) {
@@ -173,6 +175,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// Back to waiting for jobs, asking for the next one.
+    // Out of line: LTO would copy it into every handler that calls it.
+    #[inline(never)]
     fn go_idle(&mut self, now: Instant) {
         self.phase = Phase::Idle;
         self.request_job(now);
@@ -180,6 +184,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// Publish `status` for the active job and wait for its acknowledgement
     /// before doing `after`.
+    // Out of line: LTO would copy it into every handler that calls it.
+    #[inline(never)]
     fn report(&mut self, now: Instant, status: Status, after: After) {
         self.status = Some(status);
         self.pending.set(Pending::STATUS);
@@ -250,6 +256,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// Forget any resume record, then make the slot unbootable (in that
     /// order: a power cut in between must not leave a record that vouches
     /// for an erased header).
+    // Out of line: LTO would copy it into every handler that calls it.
+    #[inline(never)]
     fn invalidate_slot(&mut self) {
         self.clear_record();
         let erase = self.platform.slot().erase_size();

@@ -15,18 +15,77 @@ use crate::writer::SliceWriter;
 /// name, so the token stays within AWS's 64 bytes.
 pub(super) const TOKEN_THING_CHARS: usize = 53;
 
-/// The order transmits go out in: subscriptions before the requests that
-/// need them, a job's status before the request for the next job.
-const ORDER: [u16; 9] = [
-    Pending::SUB_NOTIFY,
-    Pending::SUB_ACCEPTED,
-    Pending::UNSUB_DATA,
-    Pending::STATUS,
-    Pending::JOB_REQUEST,
-    Pending::SUB_DATA,
-    Pending::DATA_REQUEST,
-    Pending::UNSUB_NOTIFY,
-    Pending::UNSUB_ACCEPTED,
+/// Where a pending transmit goes: the topic and which name fills it.
+#[derive(Clone, Copy)]
+enum Name {
+    None,
+    Stream,
+    JobId,
+}
+
+/// What a pending transmit is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Subscribe(QoS),
+    Unsubscribe,
+    JobRequest,
+    Status,
+    StreamRequest,
+}
+
+/// Every pending flag with its topic and kind, in the order transmits go
+/// out: subscriptions before the requests that need them, a job's status
+/// before the request for the next job.
+const ROUTES: [(u16, Topic, Name, Kind); 9] = [
+    (
+        Pending::SUB_NOTIFY,
+        Topic::NotifyNext,
+        Name::None,
+        Kind::Subscribe(QoS::AtLeastOnce),
+    ),
+    (
+        Pending::SUB_ACCEPTED,
+        Topic::NextAccepted,
+        Name::None,
+        Kind::Subscribe(QoS::AtLeastOnce),
+    ),
+    (
+        Pending::UNSUB_DATA,
+        Topic::StreamData,
+        Name::Stream,
+        Kind::Unsubscribe,
+    ),
+    (Pending::STATUS, Topic::JobUpdate, Name::JobId, Kind::Status),
+    (
+        Pending::JOB_REQUEST,
+        Topic::NextGet,
+        Name::None,
+        Kind::JobRequest,
+    ),
+    (
+        Pending::SUB_DATA,
+        Topic::StreamData,
+        Name::Stream,
+        Kind::Subscribe(QoS::AtMostOnce),
+    ),
+    (
+        Pending::DATA_REQUEST,
+        Topic::StreamGet,
+        Name::Stream,
+        Kind::StreamRequest,
+    ),
+    (
+        Pending::UNSUB_NOTIFY,
+        Topic::NotifyNext,
+        Name::None,
+        Kind::Unsubscribe,
+    ),
+    (
+        Pending::UNSUB_ACCEPTED,
+        Topic::NextAccepted,
+        Name::None,
+        Kind::Unsubscribe,
+    ),
 ];
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
@@ -36,67 +95,33 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if self.suspended {
             return None;
         }
-        let flag = ORDER.into_iter().find(|&f| self.pending.has(f))?;
+        let &(flag, topic, name, kind) = ROUTES.iter().find(|r| self.pending.has(r.0))?;
         self.pending.clear(flag);
-        let http = matches!(&self.phase, Phase::Transfer(d) if d.plane() == Plane::Http);
-        if flag == Pending::DATA_REQUEST && http {
-            let Phase::Transfer(d) = &mut self.phase else {
-                return None;
-            };
-            let (first, last) = d.next_range(self.config.http_range_size);
-            return Some(Transmit::HttpGet {
-                url: core::str::from_utf8(&self.url[..self.url_len]).ok()?,
-                first,
-                last,
-            });
-        }
-        let (topic, name) = match flag {
-            Pending::SUB_NOTIFY | Pending::UNSUB_NOTIFY => (Topic::NotifyNext, ""),
-            Pending::SUB_ACCEPTED | Pending::UNSUB_ACCEPTED => (Topic::NextAccepted, ""),
-            Pending::SUB_DATA | Pending::UNSUB_DATA => {
-                (Topic::StreamData, self.job.stream.as_str())
+        if let (Kind::StreamRequest, Phase::Transfer(d)) = (kind, &mut self.phase) {
+            if d.plane() == Plane::Http {
+                let (first, last) = d.next_range(self.config.http_range_size);
+                return Some(Transmit::HttpGet {
+                    url: core::str::from_utf8(&self.url[..self.url_len]).ok()?,
+                    first,
+                    last,
+                });
             }
-            Pending::JOB_REQUEST => (Topic::NextGet, ""),
-            Pending::STATUS => (Topic::JobUpdate, self.job.id.as_str()),
-            _ => (Topic::StreamGet, self.job.stream.as_str()),
+        }
+        let name = match name {
+            Name::None => "",
+            Name::Stream => self.job.stream.as_str(),
+            Name::JobId => self.job.id.as_str(),
         };
         let mut w = SliceWriter::new(&mut buf.0);
         topics::write(&mut w, topic, &self.thing, name).ok()?;
         let (topic, rest) = w.split();
         let topic = core::str::from_utf8(topic).ok()?;
-        let (qos, delivery, len) = match flag {
-            Pending::SUB_NOTIFY | Pending::SUB_ACCEPTED => {
-                return Some(Transmit::Subscribe {
-                    topic,
-                    qos: QoS::AtLeastOnce,
-                })
-            }
-            Pending::SUB_DATA => {
-                return Some(Transmit::Subscribe {
-                    topic,
-                    qos: QoS::AtMostOnce,
-                })
-            }
-            Pending::UNSUB_NOTIFY | Pending::UNSUB_ACCEPTED | Pending::UNSUB_DATA => {
-                return Some(Transmit::Unsubscribe { topic })
-            }
-            Pending::JOB_REQUEST => (QoS::AtLeastOnce, None, self.job_request(rest)?),
-            Pending::STATUS => {
-                let status = self.status?;
-                let mut pw = SliceWriter::new(rest);
-                status.render(&mut pw).ok()?;
-                let len = pw.len();
-                let delivery = match (&self.phase, status.qos()) {
-                    (Phase::Reporting(_), QoS::AtLeastOnce) => {
-                        self.next_token = self.next_token.wrapping_add(1);
-                        self.awaiting = Some(DeliveryToken(self.next_token));
-                        self.awaiting
-                    }
-                    _ => None,
-                };
-                (status.qos(), delivery, len)
-            }
-            _ => (QoS::AtMostOnce, None, self.stream_request(rest)?),
+        let (len, qos, delivery) = match kind {
+            Kind::Subscribe(qos) => return Some(Transmit::Subscribe { topic, qos }),
+            Kind::Unsubscribe => return Some(Transmit::Unsubscribe { topic }),
+            Kind::JobRequest => (self.job_request(rest)?, QoS::AtLeastOnce, None),
+            Kind::Status => self.status_body(rest)?,
+            Kind::StreamRequest => (self.stream_request(rest)?, QoS::AtMostOnce, None),
         };
         Some(Transmit::Publish {
             topic,
@@ -104,6 +129,24 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             qos,
             delivery,
         })
+    }
+
+    /// The status body; a QoS 1 status that ends a phase gets a delivery
+    /// token, which the agent then waits for.
+    fn status_body(&mut self, out: &mut [u8]) -> Option<(usize, QoS, Option<DeliveryToken>)> {
+        let status = self.status?;
+        let mut w = SliceWriter::new(out);
+        status.render(&mut w).ok()?;
+        let qos = status.qos();
+        let delivery = match (&self.phase, qos) {
+            (Phase::Reporting(_), QoS::AtLeastOnce) => {
+                self.next_token = self.next_token.wrapping_add(1);
+                self.awaiting = Some(DeliveryToken(self.next_token));
+                self.awaiting
+            }
+            _ => None,
+        };
+        Some((w.len(), qos, delivery))
     }
 
     /// The `$next/get` body: `{"clientToken":"<counter>:<thing>"}`.
