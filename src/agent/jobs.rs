@@ -46,15 +46,15 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             Phase::Idle => {
                 self.pending.clear(Pending::JOB_REQUEST);
                 self.request_deadline = None;
-                self.start_job(now, doc);
+                self.start_job(now, &doc);
                 Processed::JobDocument
             }
             Phase::Transfer(_) => {
-                self.update_during_transfer(now, doc);
+                self.update_during_transfer(now, &doc);
                 Processed::JobDocument
             }
             Phase::SelfTest | Phase::AwaitingActivation => {
-                self.check_job_still_pending(now, doc);
+                self.check_job_still_pending(now, &doc);
                 Processed::JobDocument
             }
             _ => Processed::JobDocumentIgnored,
@@ -64,8 +64,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// During the self test or before activation, the job must still be the
     /// next one; if it was cancelled (or replaced), the new image must not
     /// stay: roll it back, or leave it unactivated.
-    fn check_job_still_pending(&mut self, now: Instant, doc: Document<'_>) {
-        if matches!(&doc, Document::Ota(j) if j.job_id == self.job.id) {
+    fn check_job_still_pending(&mut self, now: Instant, doc: &Document<'_>) {
+        if matches!(doc, Document::Ota(j) if j.job_id == self.job.id) {
             return;
         }
         log::warn!("ota: job {} is no longer pending (cancelled)", self.job.id);
@@ -82,8 +82,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     /// A document while idle.
-    fn start_job(&mut self, now: Instant, doc: Document<'_>) {
-        match doc {
+    fn start_job(&mut self, now: Instant, doc: &Document<'_>) {
+        match *doc {
             Document::NoJob => {
                 log::info!("ota: no job pending");
                 self.push_event(Event::NoActiveJob);
@@ -107,8 +107,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.fail_before_download(now, id, FailReason::Job(error));
             }
             Document::Custom { job_id, document } => self.custom_job(now, job_id, document),
-            Document::Ota(j) if j.self_test => self.self_test_document(now, &j),
-            Document::Ota(j) => {
+            Document::Ota(ref j) if j.self_test => self.self_test_document(now, j),
+            Document::Ota(ref j) => {
                 if self.platform.boot().state() == BootState::PendingCommit {
                     // The image on trial is not from this job (it may have been
                     // cancelled): it must not stay.
@@ -116,7 +116,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                     self.push_event(Event::SelfTestFailed(FailReason::ImageStateMismatch));
                     self.roll_back();
                 } else {
-                    self.begin_download(now, &j);
+                    self.begin_download(now, j);
                 }
             }
         }
@@ -124,7 +124,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// Report a job FAILED before any flash is touched.
     pub(super) fn fail_before_download(&mut self, now: Instant, id: &str, reason: FailReason) {
-        self.adopt(Job::named(id));
+        self.adopt(id);
         self.push_event(Event::Fail(reason));
         self.report_failure(now, reason, After::NextJob);
     }
@@ -136,7 +136,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.fail_before_download(now, job_id, FailReason::CustomJobDeclined);
             }
             CustomJobReply::Claim(status) => {
-                self.adopt(Job::named(job_id));
+                self.adopt(job_id);
                 self.push_event(Event::ReceivedJob);
                 let status = Status::Custom(status);
                 if status.is_terminal() {
@@ -204,7 +204,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 j.file_count
             );
         }
-        self.adopt(Job::from_ota(j));
+        self.adopt(j.job_id).fill(j);
         self.image_state = crate::ImageState::Unknown;
         self.stats = Default::default();
         self.push_event(Event::ReceivedJob);
@@ -214,18 +214,17 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// A document arrived during a download: the same job (a reply to a
     /// re-request: maybe a fresh URL) changes nothing; anything else means the
     /// job was cancelled or replaced.
-    fn update_during_transfer(&mut self, now: Instant, doc: Document<'_>) {
+    fn update_during_transfer(&mut self, now: Instant, doc: &Document<'_>) {
         match doc {
             Document::Ota(j)
-                if j.job_id == self.job.id
-                    && Job::from_ota(&j).fingerprint == self.job.fingerprint =>
+                if j.job_id == self.job.id && fingerprint(j) == self.job.fingerprint =>
             {
                 let Phase::Transfer(d) = &self.phase else {
                     return;
                 };
                 if d.plane() == Plane::Http && j.url.is_some() {
                     let waiting = d.awaiting_url;
-                    if !self.store_url(&j) {
+                    if !self.store_url(j) {
                         // The old URL was overwritten by an unusable one.
                         return self.fail_transfer(now, FailReason::UnsupportedProtocol);
                     }
@@ -255,7 +254,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// device lost power between verification and activation).
     pub(super) fn has_verified_file(&mut self, j: &OtaJob<'_>) -> bool {
         let block_size = self.config.block_size;
-        super::transfer::resume_decision(self.platform.store(), &Job::from_ota(j), block_size)
+        let total = j.file_size.div_ceil(block_size);
+        let (id, print) = (j.job_id, fingerprint(j));
+        super::transfer::resume_decision(self.platform.store(), id, &print, block_size, total)
             == resume::Decision::Verified
     }
 }
@@ -270,21 +271,24 @@ fn document_job_id<'a>(doc: &Document<'a>) -> Option<&'a str> {
     }
 }
 
+/// What identifies a job's file in a resume record.
+fn fingerprint(j: &OtaJob<'_>) -> [u8; 8] {
+    resume::fingerprint(&j.signature, j.file_size, j.file_id, j.file_type)
+}
+
 impl Job {
-    /// The parts of an OTA job the agent keeps.
-    pub(super) fn from_ota(j: &OtaJob<'_>) -> Self {
-        let mut job = Job::named(j.job_id);
+    /// Keep the parts of OTA job `j` (whose id this job already has).
+    pub(super) fn fill(&mut self, j: &OtaJob<'_>) {
         if let Some(s) = j.stream {
             // Validated against MAX_STREAM_NAME_LEN by the parser.
-            let _ = job.stream.push_str(s);
+            let _ = self.stream.push_str(s);
         }
-        job.file_id = j.file_id;
-        job.file_size = j.file_size;
-        job.file_type = j.file_type;
-        job.signature = j.signature.clone();
-        job.updated_by = j.updated_by;
-        job.previous_version = j.updated_by.filter(|_| j.self_test && !j.self_test_active);
-        job.fingerprint = resume::fingerprint(&j.signature, j.file_size, j.file_id, j.file_type);
-        job
+        self.file_id = j.file_id;
+        self.file_size = j.file_size;
+        self.file_type = j.file_type;
+        self.signature.clone_from(&j.signature);
+        self.updated_by = j.updated_by;
+        self.previous_version = j.updated_by.filter(|_| j.self_test && !j.self_test_active);
+        self.fingerprint = fingerprint(j);
     }
 }

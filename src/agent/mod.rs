@@ -103,16 +103,6 @@ struct Job {
     fingerprint: [u8; 8],
 }
 
-impl Job {
-    /// A job known only by its id (custom or invalid jobs).
-    fn named(id: &str) -> Self {
-        let mut job = Job::default();
-        // Ids were validated against MAX_JOB_ID_LEN by the parser.
-        let _ = job.id.push_str(id);
-        job
-    }
-}
-
 /// Events kept for the application between polls.
 const EVENT_QUEUE: usize = 4;
 
@@ -154,10 +144,14 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let _ = self.events.push_back(e);
     }
 
-    /// Make `job` the active job.
-    fn adopt(&mut self, job: Job) {
-        self.job = job;
+    /// Make the job named `id` the active job, fresh: nothing of the last
+    /// job stays. Filled in place (a `Job` is a few hundred bytes).
+    fn adopt(&mut self, id: &str) -> &mut Job {
+        self.job = Job::default();
+        // Ids were validated against MAX_JOB_ID_LEN by the parser.
+        let _ = self.job.id.push_str(id);
         self.job_finished = false;
+        &mut self.job
     }
 
     fn after(&self, now: Instant) -> Instant {

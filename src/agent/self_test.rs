@@ -1,7 +1,7 @@
 //! The boot after an update: the self-test handshake, the verdict, the
 //! self-test timeout, and rollback.
 
-use super::{After, Agent, Job, Phase};
+use super::{After, Agent, Phase};
 use crate::event::{Event, ImageState};
 use crate::job::OtaJob;
 use crate::platform::{BootControl, BootState, Platform, ProgressStore};
@@ -43,12 +43,12 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 "ota: job {} is in self test but this image is not on trial",
                 j.job_id
             );
-            self.adopt(Job::from_ota(j));
+            self.adopt(j.job_id).fill(j);
             self.image_state = ImageState::Rejected;
             self.push_event(Event::SelfTestFailed(FailReason::ImageStateMismatch));
             return self.report_failure(now, FailReason::ImageStateMismatch, After::NextJob);
         }
-        self.adopt(Job::from_ota(j));
+        self.adopt(j.job_id).fill(j);
         // After M4 the check was done (and updatedBy is the new version).
         let checked = j.file_id == 0
             && j.file_type == self.config.firmware_file_type
@@ -115,9 +115,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if !matches!(r.stage, Stage::Committing | Stage::RollingBack) {
             return false;
         }
-        self.adopt(Job::named(
-            core::str::from_utf8(r.job_id).unwrap_or_default(),
-        ));
+        self.adopt(core::str::from_utf8(r.job_id).unwrap_or_default());
         let runs = self.platform.boot().running_version().packed() == r.version;
         let committing = r.stage == Stage::Committing;
         match (committing, runs) {

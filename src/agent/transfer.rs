@@ -1,6 +1,6 @@
 //! File data: starting, pacing, receiving, finishing and failing a download.
 
-use super::{After, Agent, HttpOutcome, Job, Pending, Phase};
+use super::{After, Agent, HttpOutcome, Pending, Phase};
 use crate::cbor;
 use crate::download::{check_boot_image, Download, Outcome, Plane};
 use crate::event::{DropReason, Event, ImageState, Processed};
@@ -18,8 +18,15 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// matches, otherwise start clean.
     pub(super) fn start_transfer(&mut self, now: Instant, plane: Plane) {
         let total = self.job.file_size.div_ceil(self.config.block_size);
-        let start = match resume_decision(self.platform.store(), &self.job, self.config.block_size)
-        {
+        let job = &self.job;
+        let decision = resume_decision(
+            self.platform.store(),
+            &job.id,
+            &job.fingerprint,
+            self.config.block_size,
+            total,
+        );
+        let start = match decision {
             Decision::Resume(block) => {
                 log::info!("ota: resuming job {} at block {block}/{total}", self.job.id);
                 self.resume_note = Some("resumed");
@@ -412,19 +419,22 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 }
 
-/// What the stored resume record means for `job`.
+/// What the stored resume record means for the job `id` whose file has
+/// `fingerprint` and `total` blocks.
 pub(super) fn resume_decision(
     store: &mut impl ProgressStore,
-    job: &Job,
+    id: &str,
+    fingerprint: &[u8; 8],
     block_size: u32,
+    total: u32,
 ) -> Decision {
     let mut buf = [0u8; resume::RESUME_RECORD_MAX];
     let stored = store.load(&mut buf);
     resume::decide(
         stored.map(|n| &buf[..n.min(buf.len())]),
-        &job.id,
-        &job.fingerprint,
+        id,
+        fingerprint,
         block_size,
-        job.file_size.div_ceil(block_size),
+        total,
     )
 }
