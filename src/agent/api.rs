@@ -225,8 +225,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             Err(e) => {
                 log::error!("ota: bootloader refused the upgrade request: {:?}", e);
                 self.invalidate_slot();
-                self.push_event(Event::Fail(FailReason::Activate(e)));
-                self.report_failure(now, FailReason::Activate(e), After::NextJob);
+                self.fail(now, FailReason::Activate(e));
                 Err(ApiError::Platform(e))
             }
         }
@@ -277,8 +276,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             (ImageVerdict::Aborted, Phase::AwaitingActivation) => {
                 self.image_state = ImageState::Aborted;
                 self.invalidate_slot();
-                self.push_event(Event::Fail(FailReason::UserAbort));
-                self.report_failure(now, FailReason::UserAbort, After::NextJob);
+                self.fail(now, FailReason::UserAbort);
                 Ok(())
             }
             (ImageVerdict::Aborted, _) => Err(ApiError::NoActiveJob),

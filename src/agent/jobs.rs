@@ -125,8 +125,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// Report a job FAILED before any flash is touched.
     pub(super) fn fail_before_download(&mut self, now: Instant, id: &str, reason: FailReason) {
         self.adopt(id);
-        self.push_event(Event::Fail(reason));
-        self.report_failure(now, reason, After::NextJob);
+        self.fail(now, reason);
     }
 
     fn custom_job(&mut self, now: Instant, job_id: &str, document: &[u8]) {

@@ -194,6 +194,13 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.pending.set(Pending::STATUS);
     }
 
+    /// The active job failed: tell the application, report FAILED, then wait
+    /// for the next job.
+    fn fail(&mut self, now: Instant, reason: crate::FailReason) {
+        self.push_event(Event::Fail(reason));
+        self.report_failure(now, reason, After::NextJob);
+    }
+
     /// Report a failure (when it can be reported) and then do `after`.
     fn report_failure(&mut self, now: Instant, reason: crate::FailReason, after: After) {
         match reason.wire() {

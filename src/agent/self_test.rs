@@ -44,9 +44,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 j.job_id
             );
             self.adopt(j.job_id).fill(j);
-            self.image_state = ImageState::Rejected;
-            self.push_event(Event::SelfTestFailed(FailReason::ImageStateMismatch));
-            return self.report_failure(now, FailReason::ImageStateMismatch, After::NextJob);
+            let reason = FailReason::ImageStateMismatch;
+            return self.fail_self_test(now, reason, After::NextJob);
         }
         self.adopt(j.job_id).fill(j);
         // After M4 the check was done (and updatedBy is the new version).
@@ -63,9 +62,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         };
         if let Some(reason) = refusal {
             log::warn!("ota: self test refused: {}", reason.text());
-            self.image_state = ImageState::Rejected;
-            self.push_event(Event::SelfTestFailed(reason));
-            return self.report_failure(now, reason, After::RollBack);
+            return self.fail_self_test(now, reason, After::RollBack);
         }
         log::info!("ota: job {} in self test; starting the test", j.job_id);
         self.image_state = ImageState::Testing;
@@ -76,6 +73,14 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.phase = Phase::SelfTest;
         self.push_event(Event::ReceivedJob);
         self.push_event(Event::StartTest);
+    }
+
+    /// The self test failed before it started: tell the application, report
+    /// FAILED, then do `after`.
+    fn fail_self_test(&mut self, now: Instant, reason: FailReason, after: After) {
+        self.image_state = ImageState::Rejected;
+        self.push_event(Event::SelfTestFailed(reason));
+        self.report_failure(now, reason, after);
     }
 
     /// SUCCEEDED was acknowledged (or not): confirm the image, or leave it on

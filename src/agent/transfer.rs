@@ -91,8 +91,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     fn fail_new_transfer(&mut self, now: Instant, reason: FailReason) {
         self.invalidate_slot();
         self.image_state = ImageState::Rejected;
-        self.push_event(Event::Fail(reason));
-        self.report_failure(now, reason, After::NextJob);
+        self.fail(now, reason);
     }
 
     /// After a reconnect: subscribe again and re-send the request.
@@ -407,8 +406,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             FailReason::UserAbort | FailReason::RetriesExhausted => ImageState::Aborted,
             _ => ImageState::Rejected,
         };
-        self.push_event(Event::Fail(reason));
-        self.report_failure(now, reason, After::NextJob);
+        self.fail(now, reason);
     }
 
     /// The job disappeared from the service: stop without a status.
