@@ -16,7 +16,7 @@
 use crate::cbor::Block;
 use crate::digest::{BootImage, FileDigest};
 use crate::event::DropReason;
-use crate::mcuboot::{ImageLayout, TLV_HEADER_LEN, TLV_SHA256};
+use crate::mcuboot::{tlv_area_len, TLV_HEADER_LEN, TLV_SHA256};
 use crate::platform::{ImageSlot, PortError, Version};
 use crate::reason::{FailReason, ImageError};
 use crate::window::{Slot, Window};
@@ -344,8 +344,7 @@ pub(crate) fn check_boot_image(
     allow_downgrade: bool,
 ) -> Result<Version, FailReason> {
     check_boot_tlv(slot, boot, file_size)?;
-    let v = boot.header.version;
-    let version = Version::new(v.major, v.minor, v.revision);
+    let version = boot.version;
     if !allow_downgrade {
         if version == running {
             return Err(FailReason::SameVersion);
@@ -365,15 +364,11 @@ fn check_boot_tlv(
     file_size: u32,
 ) -> Result<(), FailReason> {
     let image = |e| FailReason::Image(e);
-    let tlv_offset = boot
-        .header
-        .hashed_len()
-        .ok_or(image(ImageError::BadSizes))?;
     let mut info = [0u8; TLV_HEADER_LEN];
-    slot.read(tlv_offset, &mut info).map_err(flash)?;
-    let layout = ImageLayout::new(boot.header, &info, file_size).map_err(image)?;
-    let mut at = layout.tlv_offset + TLV_HEADER_LEN as u32;
-    let end = layout.tlv_offset + layout.tlv_len;
+    slot.read(boot.tlv_offset, &mut info).map_err(flash)?;
+    let tlv_len = tlv_area_len(boot.tlv_offset, &info, file_size).map_err(image)?;
+    let mut at = boot.tlv_offset + TLV_HEADER_LEN as u32;
+    let end = boot.tlv_offset + tlv_len;
     while at < end {
         if end - at < TLV_HEADER_LEN as u32 {
             return Err(image(ImageError::BadTlv));
