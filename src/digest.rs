@@ -61,7 +61,9 @@ impl Sha256 {
         }
     }
 
-    /// The hash of the `len` bytes hashed so far (the state is kept).
+    /// The hash of the `len` bytes hashed so far (the state is kept). It
+    /// calls the compression function itself, which also keeps that
+    /// function's 7 KiB from being inlined into `update`, its only other caller.
     #[inline(never)]
     fn finalize(&self, len: u32) -> [u8; 32] {
         let mut sha = self.clone();
@@ -177,6 +179,7 @@ impl FileDigest {
     #[inline(never)]
     fn reached_stop(&mut self) -> Result<(), ImageError> {
         if self.phase == Phase::Header {
+            // No block is complete yet: the hash's buffer holds the header.
             let head = self.sha.block.first_chunk().ok_or(ImageError::BadMagic)?;
             let header = ImageHeader::parse(head)?;
             let end = header.hashed_len().ok_or(ImageError::BadSizes)?;
