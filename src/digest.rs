@@ -5,37 +5,107 @@
 //! header gives in its first 32 bytes), so when the running hash reaches the
 //! end of that prefix a copy of the hash state is finalised. No second pass
 //! and no second hash state over the data.
+//!
+//! The compression function is sha2's; the block buffering and the padding
+//! are here, each once and out of line, in place of sha2's generic glue that
+//! was inlined at every call site.
 
 use crate::mcuboot::{ImageHeader, HEADER_LEN, TLV_HEADER_LEN};
+use crate::platform::Version;
 use crate::reason::ImageError;
-use sha2::{Digest, Sha256};
+use core::slice;
+use sha2::block_api::compress256;
 
-/// One call site for the hash's update, so it is not inlined three times
-/// (flash matters more than a call here).
-#[inline(never)]
-fn feed(sha: &mut Sha256, data: &[u8]) {
-    sha.update(data);
+/// SHA-256's initial state.
+const H0: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// A running SHA-256. It does not count its input: every call is given the
+/// number of bytes hashed before it (only that number modulo 64 matters).
+#[derive(Clone, Debug)]
+struct Sha256 {
+    state: [u32; 8],
+    /// The bytes since the last 64-byte boundary (the rest is stale).
+    block: [u8; 64],
+}
+
+impl Sha256 {
+    fn new() -> Self {
+        Sha256 {
+            state: H0,
+            block: [0; 64],
+        }
+    }
+
+    /// Hash `data`, which follows `at` bytes already hashed.
+    #[inline(never)]
+    fn update(&mut self, mut at: u32, mut data: &[u8]) {
+        while !data.is_empty() {
+            let pos = at as usize % 64;
+            let take = (64 - pos).min(data.len());
+            let (now, rest) = data.split_at(take);
+            self.block[pos..pos + take].copy_from_slice(now);
+            if pos + take == 64 {
+                compress256(&mut self.state, slice::from_ref(&self.block));
+            }
+            at = at.wrapping_add(take as u32);
+            data = rest;
+        }
+    }
+
+    /// The hash of the `len` bytes hashed so far (the state is kept). It
+    /// calls the compression function itself, which also keeps that
+    /// function's 7 KiB from being inlined into `update`, its only other caller.
+    #[inline(never)]
+    fn finalize(&self, len: u32) -> [u8; 32] {
+        let mut sha = self.clone();
+        let pos = len as usize % 64;
+        sha.block[pos] = 0x80;
+        sha.block[pos + 1..].fill(0);
+        if pos >= 56 {
+            compress256(&mut sha.state, slice::from_ref(&sha.block));
+            sha.block = [0; 64];
+        }
+        sha.block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+        compress256(&mut sha.state, slice::from_ref(&sha.block));
+        let mut out = [0u8; 32];
+        for (i, word) in sha.state.iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
 }
 
 /// What the download learned about the MCUboot image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BootImage {
-    /// The parsed header.
-    pub(crate) header: ImageHeader,
+    /// The header's version (its revision as the build).
+    pub(crate) version: Version,
+    /// Where the unprotected TLV area starts: the length of the hashed prefix.
+    pub(crate) tlv_offset: u32,
     /// SHA-256 of the header, image and protected TLVs.
     pub(crate) digest: [u8; 32],
 }
 
-#[derive(Clone, Debug)]
-enum BootHash {
+/// How far the MCUboot checks are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
     /// Not firmware: no MCUboot checks.
     Off,
-    /// Gathering the first 32 bytes.
-    Collecting { head: [u8; HEADER_LEN], len: u8 },
+    /// Hashing the first 32 bytes (the hash's block buffer keeps them).
+    Header,
     /// Hashing towards the end of MCUboot's hashed prefix.
-    Until { header: ImageHeader, end: u32 },
+    Prefix,
     /// The prefix hash is known.
-    Done(BootImage),
+    Done,
 }
 
 /// Running hashes over a file of known size.
@@ -44,7 +114,12 @@ pub(crate) struct FileDigest {
     sha: Sha256,
     hashed: u32,
     file_size: u32,
-    boot: BootHash,
+    phase: Phase,
+    /// Where the phase ends: the end of the header, then of the prefix.
+    stop: u32,
+    /// The header's facts from [`Phase::Prefix`] on, the prefix hash in
+    /// [`Phase::Done`].
+    boot: BootImage,
 }
 
 impl FileDigest {
@@ -55,13 +130,12 @@ impl FileDigest {
             sha: Sha256::new(),
             hashed: 0,
             file_size,
-            boot: if mcuboot {
-                BootHash::Collecting {
-                    head: [0; HEADER_LEN],
-                    len: 0,
-                }
-            } else {
-                BootHash::Off
+            phase: if mcuboot { Phase::Header } else { Phase::Off },
+            stop: HEADER_LEN as u32,
+            boot: BootImage {
+                version: Version::new(0, 0, 0),
+                tlv_offset: 0,
+                digest: [0; 32],
             },
         }
     }
@@ -73,46 +147,70 @@ impl FileDigest {
 
     /// Hash the next bytes of the file. Fails as soon as the MCUboot header is
     /// known to be bad, so a wrong file is refused after its first block.
-    pub(crate) fn update(&mut self, data: &[u8]) -> Result<(), ImageError> {
-        let start = self.hashed;
-        let end_of_data = start as u64 + data.len() as u64;
-        if let BootHash::Collecting { head, len } = &mut self.boot {
-            let have = *len as usize;
-            let take = (HEADER_LEN - have).min(data.len());
-            head[have..have + take].copy_from_slice(&data[..take]);
-            *len += take as u8;
-            if *len as usize == HEADER_LEN {
-                let header = ImageHeader::parse(head)?;
-                let end = header.hashed_len().ok_or(ImageError::BadSizes)?;
-                if end as u64 + TLV_HEADER_LEN as u64 > self.file_size as u64 {
-                    return Err(ImageError::BadSizes);
-                }
-                self.boot = BootHash::Until { header, end };
+    pub(crate) fn update(&mut self, mut data: &[u8]) -> Result<(), ImageError> {
+        while let Some(stop) = self.stop() {
+            if self.hashed == stop {
+                self.reached_stop()?;
+                continue;
             }
-        }
-        match self.boot {
-            BootHash::Until { header, end } if start <= end && end as u64 <= end_of_data => {
-                let (before, after) = data.split_at((end - start) as usize);
-                feed(&mut self.sha, before);
-                let digest = self.sha.clone().finalize().into();
-                self.boot = BootHash::Done(BootImage { header, digest });
-                feed(&mut self.sha, after);
+            if data.is_empty() {
+                return Ok(());
             }
-            _ => feed(&mut self.sha, data),
+            let (now, rest) = data.split_at(((stop - self.hashed) as usize).min(data.len()));
+            self.feed(now);
+            data = rest;
         }
-        self.hashed = end_of_data.min(u32::MAX as u64) as u32;
+        self.feed(data);
+        Ok(())
+    }
+
+    fn feed(&mut self, data: &[u8]) {
+        self.sha.update(self.hashed, data);
+        self.hashed = self.hashed.wrapping_add(data.len() as u32);
+    }
+
+    /// The offset where the MCUboot checks next need the hash.
+    fn stop(&self) -> Option<u32> {
+        matches!(self.phase, Phase::Header | Phase::Prefix).then_some(self.stop)
+    }
+
+    /// The hash has reached [`stop`](Self::stop): check the header, or keep
+    /// the prefix hash.
+    #[inline(never)]
+    fn reached_stop(&mut self) -> Result<(), ImageError> {
+        if self.phase == Phase::Header {
+            // No block is complete yet: the hash's buffer holds the header.
+            let head = self.sha.block.first_chunk().ok_or(ImageError::BadMagic)?;
+            let header = ImageHeader::parse(head)?;
+            let end = header.hashed_len().ok_or(ImageError::BadSizes)?;
+            if self
+                .file_size
+                .checked_sub(TLV_HEADER_LEN as u32)
+                .is_none_or(|last| end > last)
+            {
+                return Err(ImageError::BadSizes);
+            }
+            let v = header.version;
+            self.boot.version = Version::new(v.major, v.minor, v.revision);
+            self.boot.tlv_offset = end;
+            self.stop = end;
+            self.phase = Phase::Prefix;
+        } else {
+            self.boot.digest = self.sha.finalize(self.hashed);
+            self.phase = Phase::Done;
+        }
         Ok(())
     }
 
     /// The file's SHA-256 and, for firmware, the MCUboot image hash.
     pub(crate) fn finish(self) -> Result<([u8; 32], Option<BootImage>), ImageError> {
-        let boot = match self.boot {
-            BootHash::Off => None,
-            BootHash::Done(image) => Some(image),
-            BootHash::Collecting { .. } => return Err(ImageError::BadMagic),
-            BootHash::Until { .. } => return Err(ImageError::BadSizes),
+        let boot = match self.phase {
+            Phase::Off => None,
+            Phase::Done => Some(self.boot),
+            Phase::Header => return Err(ImageError::BadMagic),
+            Phase::Prefix => return Err(ImageError::BadSizes),
         };
-        Ok((self.sha.finalize().into(), boot))
+        Ok((self.sha.finalize(self.hashed), boot))
     }
 }
 
@@ -121,6 +219,11 @@ mod tests {
     use super::*;
     use crate::mcuboot::tests::make_image;
     use proptest::prelude::*;
+    use sha2::Digest;
+
+    fn reference(data: &[u8]) -> [u8; 32] {
+        sha2::Sha256::digest(data).into()
+    }
 
     fn image() -> ([u8; 512], usize) {
         let mut buf = [0u8; 512];
@@ -135,14 +238,26 @@ mod tests {
         let mut d = FileDigest::new(n as u32, true);
         d.update(img).unwrap();
         let (file, boot) = d.finish().unwrap();
-        assert_eq!(file, <[u8; 32]>::from(Sha256::digest(img)));
+        assert_eq!(file, reference(img));
         let boot = boot.unwrap();
         let layout = crate::mcuboot::check_image(img).unwrap();
-        assert_eq!(boot.header, layout.header);
-        assert_eq!(
-            boot.digest,
-            <[u8; 32]>::from(Sha256::digest(&img[..layout.tlv_offset as usize]))
-        );
+        let v = layout.header.version;
+        assert_eq!(boot.version, Version::new(v.major, v.minor, v.revision));
+        assert_eq!(boot.tlv_offset, layout.tlv_offset);
+        assert_eq!(boot.digest, reference(&img[..layout.tlv_offset as usize]));
+    }
+
+    #[test]
+    fn sha256_matches_sha2_at_every_padding_length() {
+        let data: std::vec::Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in 0..data.len() {
+            let mut sha = Sha256::new();
+            let (a, b) = data[..len].split_at(len / 3);
+            sha.update(0, a);
+            sha.update(a.len() as u32, b);
+            assert_eq!(sha.finalize(len as u32), reference(&data[..len]), "{len}");
+            assert_eq!(sha.finalize(len as u32), reference(&data[..len]), "kept");
+        }
     }
 
     #[test]
@@ -164,7 +279,7 @@ mod tests {
         d.update(b"abc").unwrap();
         let (file, boot) = d.finish().unwrap();
         assert_eq!(boot, None);
-        assert_eq!(file, <[u8; 32]>::from(Sha256::digest(b"abc")));
+        assert_eq!(file, reference(b"abc"));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use crate::cbor::Block;
 use crate::digest::{BootImage, FileDigest};
 use crate::event::DropReason;
-use crate::mcuboot::{ImageLayout, TLV_HEADER_LEN, TLV_SHA256};
+use crate::mcuboot::{tlv_area_len, TLV_HEADER_LEN, TLV_SHA256};
 use crate::platform::{ImageSlot, PortError, Version};
 use crate::reason::{FailReason, ImageError};
 use crate::window::{Slot, Window};
@@ -88,7 +88,9 @@ impl Download {
     ) -> Result<Self, FailReason> {
         let total = file_size.div_ceil(block_size);
         let start_block = start_block.min(total);
-        let done = (start_block as u64 * block_size as u64).min(file_size as u64) as u32;
+        // Past the file's end only when resuming a complete file.
+        let start = start_block.saturating_mul(block_size);
+        let done = start.min(file_size);
         let mut d = Download {
             plane,
             file_size,
@@ -97,8 +99,7 @@ impl Download {
             write_align: slot.write_align(),
             window: Window::new(total, start_block),
             digest: FileDigest::new(file_size, mcuboot),
-            erased_upto: (start_block as u64 * block_size as u64).min(slot.capacity() as u64)
-                as u32,
+            erased_upto: start.min(slot.capacity()),
             carry: [0; MAX_WRITE_ALIGN as usize],
             carry_len: 0,
             range_end: done,
@@ -142,8 +143,9 @@ impl Download {
     /// Whether `blocks` from the start is a point a resume record may name:
     /// its byte offset is a multiple of the erase unit.
     pub(crate) fn is_checkpoint(&self, blocks: u32) -> bool {
-        // The erase unit is a power of two: a mask, not a 64-bit division.
-        (blocks as u64 * self.block_size as u64) & (self.erase_size as u64 - 1) == 0
+        // The erase unit is a power of two: a mask, and the product's low
+        // bits are right even if it wraps.
+        blocks.wrapping_mul(self.block_size) & (self.erase_size - 1) == 0
     }
 
     /// Every byte received.
@@ -164,7 +166,7 @@ impl Download {
     /// The next HTTP range (inclusive), at most `range_size` bytes.
     pub(crate) fn next_range(&mut self, range_size: u32) -> (u32, u32) {
         let first = self.digest.hashed();
-        let end = (first as u64 + range_size as u64).min(self.file_size as u64) as u32;
+        let end = first.saturating_add(range_size).min(self.file_size);
         self.range_end = end;
         (first, end.saturating_sub(1))
     }
@@ -174,9 +176,9 @@ impl Download {
         self.digest.hashed() >= self.range_end
     }
 
+    /// The length of block `index`, a block of the file (`index < total`).
     fn block_len(&self, index: u32) -> u32 {
-        let start = index as u64 * self.block_size as u64;
-        (self.file_size as u64 - start).min(self.block_size as u64) as u32
+        (self.file_size - index * self.block_size).min(self.block_size)
     }
 
     /// Erase up to `end` (rounded up to the erase unit).
@@ -184,8 +186,10 @@ impl Download {
         if end <= self.erased_upto {
             return Ok(());
         }
-        let mask = self.erase_size as u64 - 1;
-        let target = ((end as u64 + mask) & !mask) as u32;
+        // The erase unit is a power of two. `end` is within the slot, whose
+        // size is a multiple of the erase unit, so the rounding cannot wrap.
+        let mask = self.erase_size - 1;
+        let target = end.wrapping_add(mask) & !mask;
         slot.erase(self.erased_upto, target - self.erased_upto)
             .map_err(FailReason::Erase)?;
         self.erased_upto = target;
@@ -199,16 +203,17 @@ impl Download {
         offset: u32,
         data: &[u8],
     ) -> Result<(), FailReason> {
-        let align = self.write_align as usize;
-        let whole = data.len() / align * align;
-        self.erase_to(slot, offset + data.len().next_multiple_of(align) as u32)?;
-        if whole > 0 {
-            slot.write(offset, &data[..whole]).map_err(flash)?;
+        // The write unit is a power of two, at most `MAX_WRITE_ALIGN`.
+        let mask = self.write_align as usize - 1;
+        let (whole, tail) = data.split_at(data.len() & !mask);
+        self.erase_to(slot, offset + ((data.len() + mask) & !mask) as u32)?;
+        if !whole.is_empty() {
+            slot.write(offset, whole).map_err(flash)?;
         }
-        if whole < data.len() {
-            let mut tail = [0xffu8; MAX_WRITE_ALIGN as usize];
-            tail[..data.len() - whole].copy_from_slice(&data[whole..]);
-            slot.write(offset + whole as u32, &tail[..align])
+        if !tail.is_empty() {
+            let mut padded = [0xffu8; MAX_WRITE_ALIGN as usize];
+            padded[..tail.len()].copy_from_slice(tail);
+            slot.write(offset + whole.len() as u32, &padded[..=mask])
                 .map_err(flash)?;
         }
         Ok(())
@@ -244,16 +249,18 @@ impl Download {
         let offset = block.index * self.block_size;
         self.write_at(slot, offset, block.payload)?;
         self.window.mark_received(block.index);
-        if block.index == self.window.base() {
-            self.digest
-                .update(block.payload)
-                .map_err(FailReason::Image)?;
-            self.window.advance();
-        }
+        // Hash what is now complete from the base on: this block from its
+        // payload, blocks that arrived before it read back from the slot.
         while self.window.base_received() {
             let base = self.window.base();
-            let end = base * self.block_size + self.block_len(base);
-            self.hash_from_slot(slot, end)?;
+            if base == block.index {
+                self.digest
+                    .update(block.payload)
+                    .map_err(FailReason::Image)?;
+            } else {
+                let end = base * self.block_size + self.block_len(base);
+                self.hash_from_slot(slot, end)?;
+            }
             self.window.advance();
         }
         Ok(Outcome::Accepted)
@@ -296,12 +303,12 @@ impl Download {
         let align = self.write_align as usize;
         // Where the unwritten bytes (carry, then data) begin.
         let mut at = self.digest.hashed() - data.len() as u32 - self.carry_len;
-        if self.carry_len > 0 {
-            let have = self.carry_len as usize;
-            let take = (align - have).min(data.len());
-            self.carry[have..have + take].copy_from_slice(&data[..take]);
-            self.carry_len += take as u32;
-            data = &data[take..];
+        let have = self.carry_len as usize;
+        if have > 0 {
+            let (head, rest) = data.split_at((align - have).min(data.len()));
+            self.carry[have..have + head.len()].copy_from_slice(head);
+            self.carry_len += head.len() as u32;
+            data = rest;
             if self.carry_len as usize == align {
                 let carry = self.carry;
                 self.write_at(slot, at, &carry[..align])?;
@@ -309,11 +316,11 @@ impl Download {
                 self.carry_len = 0;
             }
         }
-        let whole = data.len() / align * align;
-        if whole > 0 {
-            self.write_at(slot, at, &data[..whole])?;
+        // The write unit is a power of two.
+        let (whole, rest) = data.split_at(data.len() & !(align - 1));
+        if !whole.is_empty() {
+            self.write_at(slot, at, whole)?;
         }
-        let rest = &data[whole..];
         if !rest.is_empty() {
             self.carry[..rest.len()].copy_from_slice(rest);
             self.carry_len = rest.len() as u32;
@@ -344,8 +351,7 @@ pub(crate) fn check_boot_image(
     allow_downgrade: bool,
 ) -> Result<Version, FailReason> {
     check_boot_tlv(slot, boot, file_size)?;
-    let v = boot.header.version;
-    let version = Version::new(v.major, v.minor, v.revision);
+    let version = boot.version;
     if !allow_downgrade {
         if version == running {
             return Err(FailReason::SameVersion);
@@ -365,15 +371,11 @@ fn check_boot_tlv(
     file_size: u32,
 ) -> Result<(), FailReason> {
     let image = |e| FailReason::Image(e);
-    let tlv_offset = boot
-        .header
-        .hashed_len()
-        .ok_or(image(ImageError::BadSizes))?;
     let mut info = [0u8; TLV_HEADER_LEN];
-    slot.read(tlv_offset, &mut info).map_err(flash)?;
-    let layout = ImageLayout::new(boot.header, &info, file_size).map_err(image)?;
-    let mut at = layout.tlv_offset + TLV_HEADER_LEN as u32;
-    let end = layout.tlv_offset + layout.tlv_len;
+    slot.read(boot.tlv_offset, &mut info).map_err(flash)?;
+    let tlv_len = tlv_area_len(boot.tlv_offset, &info, file_size).map_err(image)?;
+    let mut at = boot.tlv_offset + TLV_HEADER_LEN as u32;
+    let end = boot.tlv_offset + tlv_len;
     while at < end {
         if end - at < TLV_HEADER_LEN as u32 {
             return Err(image(ImageError::BadTlv));

@@ -139,22 +139,33 @@ impl ImageLayout {
         file_len: u32,
     ) -> Result<Self, ImageError> {
         let tlv_offset = header.hashed_len().ok_or(ImageError::BadSizes)?;
-        if le16(tlv_info, 0) != TLV_INFO_MAGIC {
-            return Err(ImageError::BadTlv);
-        }
-        let tlv_len = le16(tlv_info, 2) as u32;
-        if (tlv_len as usize) < TLV_HEADER_LEN {
-            return Err(ImageError::BadTlv);
-        }
-        if tlv_offset.checked_add(tlv_len) != Some(file_len) {
-            return Err(ImageError::BadSizes);
-        }
+        let tlv_len = tlv_area_len(tlv_offset, tlv_info, file_len)?;
         Ok(ImageLayout {
             header,
             tlv_offset,
             tlv_len,
         })
     }
+}
+
+/// The size of the unprotected TLV area at `tlv_offset`, info header
+/// included, from its info header: it must end where the file does.
+pub(crate) fn tlv_area_len(
+    tlv_offset: u32,
+    tlv_info: &[u8; TLV_HEADER_LEN],
+    file_len: u32,
+) -> Result<u32, ImageError> {
+    if le16(tlv_info, 0) != TLV_INFO_MAGIC {
+        return Err(ImageError::BadTlv);
+    }
+    let tlv_len = le16(tlv_info, 2) as u32;
+    if (tlv_len as usize) < TLV_HEADER_LEN {
+        return Err(ImageError::BadTlv);
+    }
+    if tlv_offset.checked_add(tlv_len) != Some(file_len) {
+        return Err(ImageError::BadSizes);
+    }
+    Ok(tlv_len)
 }
 
 /// Find the SHA-256 TLV among the TLVs of an unprotected TLV area (`tlvs` is

@@ -19,7 +19,12 @@
 use crate::MAX_JOB_ID_LEN;
 
 /// The largest resume record.
-pub const RESUME_RECORD_MAX: usize = 4 + 3 + MAX_JOB_ID_LEN + 8 + 4 + 4 + 4 + 4;
+pub const RESUME_RECORD_MAX: usize = HEAD_LEN + MAX_JOB_ID_LEN + FIELDS_LEN + 4;
+
+/// Magic, version, stage, job id length.
+const HEAD_LEN: usize = 4 + 3;
+/// Fingerprint, block size, next block, image version.
+const FIELDS_LEN: usize = 8 + 4 + 4 + 4;
 
 const MAGIC: &[u8; 4] = b"OTAr";
 const VERSION: u8 = 1;
@@ -122,13 +127,13 @@ impl<'a> Record<'a> {
 
     /// Parse a record; `None` if it is torn, foreign or from another version.
     pub(crate) fn decode(bytes: &'a [u8]) -> Option<Self> {
-        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
-        if crc32(body).to_le_bytes() != crc {
+        let (body, crc) = bytes.split_last_chunk::<4>()?;
+        if crc32(body) != u32::from_le_bytes(*crc) {
             return None;
         }
-        let rest = body.strip_prefix(MAGIC)?;
-        let (&[version, stage, id_len], rest) = rest.split_first_chunk::<3>()?;
-        if version != VERSION || id_len as usize > MAX_JOB_ID_LEN {
+        let (head, rest) = body.split_first_chunk::<HEAD_LEN>()?;
+        let [m0, m1, m2, m3, version, stage, id_len] = *head;
+        if [m0, m1, m2, m3] != *MAGIC || version != VERSION || id_len as usize > MAX_JOB_ID_LEN {
             return None;
         }
         let stage = match stage {
@@ -138,18 +143,19 @@ impl<'a> Record<'a> {
             3 => Stage::RollingBack,
             _ => return None,
         };
-        let (job_id, rest) = rest.split_at_checked(id_len as usize)?;
-        let (fingerprint, rest) = rest.split_first_chunk::<8>()?;
-        let (block_size, rest) = rest.split_first_chunk::<4>()?;
-        let (next_block, rest) = rest.split_first_chunk::<4>()?;
-        let (version, rest) = rest.split_first_chunk::<4>()?;
-        rest.is_empty().then_some(Record {
+        let (job_id, fields) = rest.split_at_checked(id_len as usize)?;
+        let (fingerprint, words) = fields.split_first_chunk::<8>()?;
+        let words: &[u8; 12] = words.try_into().ok()?;
+        let word = |at: usize| {
+            u32::from_le_bytes([words[at], words[at + 1], words[at + 2], words[at + 3]])
+        };
+        Some(Record {
             stage,
             job_id,
             fingerprint: *fingerprint,
-            block_size: u32::from_le_bytes(*block_size),
-            next_block: u32::from_le_bytes(*next_block),
-            version: u32::from_le_bytes(*version),
+            block_size: word(0),
+            next_block: word(4),
+            version: word(8),
         })
     }
 }

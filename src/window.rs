@@ -105,13 +105,15 @@ impl Window {
         if !self.base_received() {
             return;
         }
-        for i in 0..WINDOW_BYTES {
-            let carry = self.bits.get(i + 1).map_or(0, |b| b & 1);
-            self.bits[i] = self.bits[i] >> 1 | carry << 7;
+        let mut carry = 0;
+        for byte in self.bits.iter_mut().rev() {
+            let low = *byte & 1;
+            *byte = *byte >> 1 | carry << 7;
+            carry = low;
         }
         self.base += 1;
         let top = WINDOW_BLOCKS - 1;
-        if (self.base as u64 + top as u64) < self.total as u64 {
+        if (self.total - self.base) as usize > top {
             self.bits[top / 8] |= 1 << (top % 8);
         }
     }
