@@ -203,7 +203,7 @@ impl FileDigest {
     }
 
     /// The file's SHA-256 and, for firmware, the MCUboot image hash.
-    pub(crate) fn finish(self) -> Result<([u8; 32], Option<BootImage>), ImageError> {
+    pub(crate) fn finish(&self) -> Result<([u8; 32], Option<BootImage>), ImageError> {
         let boot = match self.phase {
             Phase::Off => None,
             Phase::Done => Some(self.boot),

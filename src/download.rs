@@ -75,9 +75,9 @@ fn flash(e: PortError) -> FailReason {
 
 impl Download {
     /// A transfer of `file_size` bytes in `block_size` blocks, resuming with
-    /// blocks `0..start_block` already in the slot (their hash is rebuilt by
-    /// reading them back). `start_block * block_size` must be a multiple of
-    /// the erase unit.
+    /// blocks `0..start_block` already in the slot (then
+    /// [`hash_resumed`](Self::hash_resumed) must rebuild their hash).
+    /// `start_block * block_size` must be a multiple of the erase unit.
     pub(crate) fn new(
         slot: &mut impl ImageSlot,
         plane: Plane,
@@ -85,13 +85,13 @@ impl Download {
         block_size: u32,
         mcuboot: bool,
         start_block: u32,
-    ) -> Result<Self, FailReason> {
+    ) -> Self {
         let total = file_size.div_ceil(block_size);
         let start_block = start_block.min(total);
         // Past the file's end only when resuming a complete file.
         let start = start_block.saturating_mul(block_size);
         let done = start.min(file_size);
-        let mut d = Download {
+        Download {
             plane,
             file_size,
             block_size,
@@ -108,9 +108,13 @@ impl Download {
             checkpoint: start_block,
             reported: start_block,
             awaiting_url: false,
-        };
-        d.hash_from_slot(slot, done)?;
-        Ok(d)
+        }
+    }
+
+    /// Rebuild the hash of the blocks a resumed transfer starts with, by
+    /// reading them back from the slot.
+    pub(crate) fn hash_resumed(&mut self, slot: &mut impl ImageSlot) -> Result<(), FailReason> {
+        self.hash_from_slot(slot, self.range_end)
     }
 
     /// The data plane.
@@ -335,7 +339,7 @@ impl Download {
 
     /// The file's SHA-256 and, for firmware, what the download learned about
     /// the MCUboot image. Only for a complete file.
-    pub(crate) fn finish(self) -> Result<([u8; 32], Option<BootImage>), FailReason> {
+    pub(crate) fn finish(&self) -> Result<([u8; 32], Option<BootImage>), FailReason> {
         self.digest.finish().map_err(FailReason::Image)
     }
 }

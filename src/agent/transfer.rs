@@ -2,6 +2,7 @@
 
 use super::{After, Agent, HttpOutcome, Pending, Phase};
 use crate::cbor;
+use crate::digest::BootImage;
 use crate::download::{check_boot_image, Download, Outcome, Plane};
 use crate::event::{DropReason, Event, ImageState, Processed};
 use crate::platform::{BootControl, Platform, ProgressStore, SignatureVerifier, Version};
@@ -46,37 +47,18 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             }
         };
         let firmware = self.job.file_type == self.config.firmware_file_type;
-        let created = Download::new(
-            self.platform.slot(),
-            plane,
-            self.job.file_size,
-            self.config.block_size,
-            firmware,
-            start,
-        );
-        let download = match created {
-            Ok(d) => d,
-            Err(reason) if start > 0 => {
-                log::warn!(
-                    "ota: resume failed ({}); starting from block 0",
-                    reason.text()
-                );
-                self.resume_note = Some("record did not match the slot");
-                self.clear_record();
-                match Download::new(
-                    self.platform.slot(),
-                    plane,
-                    self.job.file_size,
-                    self.config.block_size,
-                    firmware,
-                    0,
-                ) {
-                    Ok(d) => d,
-                    Err(reason) => return self.fail_new_transfer(now, reason),
-                }
-            }
-            Err(reason) => return self.fail_new_transfer(now, reason),
-        };
+        let (size, block_size) = (self.job.file_size, self.config.block_size);
+        let slot = self.platform.slot();
+        let mut download = Download::new(slot, plane, size, block_size, firmware, start);
+        if let Err(reason) = download.hash_resumed(slot) {
+            log::warn!(
+                "ota: resume failed ({}); starting from block 0",
+                reason.text()
+            );
+            self.resume_note = Some("record did not match the slot");
+            self.clear_record();
+            download = Download::new(self.platform.slot(), plane, size, block_size, firmware, 0);
+        }
         let complete = download.is_complete();
         self.phase = Phase::Transfer(download);
         if complete {
@@ -308,18 +290,18 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// The file is complete: verify it and report it.
     fn finish_transfer(&mut self, now: Instant) {
-        let Phase::Transfer(d) = core::mem::replace(&mut self.phase, Phase::Idle) else {
+        let Phase::Transfer(d) = &self.phase else {
             return;
         };
-        let plane = d.plane();
-        let total = d.total_blocks();
+        let (plane, total, hashes) = (d.plane(), d.total_blocks(), d.finish());
+        self.phase = Phase::Idle;
         self.pending
             .clear(Pending::DATA_REQUEST | Pending::SUB_DATA);
         if plane == Plane::Mqtt {
             self.pending.set(Pending::UNSUB_DATA);
         }
         let running = self.platform.boot().running_version();
-        match self.verify_file(d, running) {
+        match self.verify_file(hashes, running) {
             Err(reason) => {
                 log::warn!(
                     "ota: job {} failed verification: {}",
@@ -359,13 +341,14 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
     }
 
-    /// Signature, then (for firmware) the MCUboot checks.
+    /// The file's hashes (or why they are wrong), the signature, then (for
+    /// firmware) the MCUboot checks.
     fn verify_file(
         &mut self,
-        d: Download,
+        hashes: Result<([u8; 32], Option<BootImage>), FailReason>,
         running: Version,
     ) -> Result<Option<Version>, FailReason> {
-        let (digest, boot) = d.finish()?;
+        let (digest, boot) = hashes?;
         self.platform
             .verifier()
             .verify(&digest, &self.job.signature)
