@@ -63,6 +63,22 @@ impl<'a> SliceWriter<'a> {
         self.bytes(&digits)
     }
 
+    /// Append `template` with each `#` replaced by the next of `nums` in
+    /// decimal, each `^` by the next of `nums` in 8-digit hex and each `%` by
+    /// the next of `strs` (missing ones: 0 and "").
+    pub(crate) fn fill(&mut self, template: &str, nums: &[u32], strs: &[&str]) -> Result<(), Full> {
+        let (mut nums, mut strs) = (nums.iter(), strs.iter());
+        for &b in template.as_bytes() {
+            match b {
+                b'#' => self.dec(nums.next().copied().unwrap_or(0)),
+                b'^' => self.hex8(nums.next().copied().unwrap_or(0)),
+                b'%' => self.str(strs.next().copied().unwrap_or("")),
+                _ => self.bytes(&[b]),
+            }?;
+        }
+        Ok(())
+    }
+
     /// Bytes written so far.
     pub(crate) fn len(&self) -> usize {
         self.len
