@@ -71,20 +71,24 @@ impl Writer<'_> {
 /// Encode `req` into `out`; the number of bytes written.
 pub fn encode_request(req: &StreamRequest<'_>, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
     let token = req.client_token.as_bytes();
-    // Key, value's major type and argument, value's content.
-    let pairs: [(u8, u8, u32, &[u8]); 6] = [
-        (b'c', TEXT, token.len() as u32, token),
-        (b'f', UINT, req.file_id, &[]),
-        (b'l', UINT, req.block_size, &[]),
-        (b'o', UINT, req.offset, &[]),
-        (b'b', BYTES, req.bitmap.len() as u32, req.bitmap),
-        (b'n', UINT, req.count, &[]),
+    let bitmap = req.bitmap;
+    let args = [
+        token.len() as u32,
+        req.file_id,
+        req.block_size,
+        req.offset,
+        bitmap.len() as u32,
+        req.count,
     ];
     let mut w = Writer { out, len: 0 };
-    w.head(MAP, pairs.len() as u32);
-    for (key, major, arg, content) in pairs {
-        w.head(TEXT, 1);
-        w.bytes(&[key]);
+    w.head(MAP, args.len() as u32);
+    for (&key, arg) in b"cflobn".iter().zip(args) {
+        w.bytes(&[TEXT << 5 | 1, key]);
+        let (major, content) = match key {
+            b'c' => (TEXT, token),
+            b'b' => (BYTES, bitmap),
+            _ => (UINT, &[][..]),
+        };
         w.head(major, arg);
         w.bytes(content);
     }
@@ -160,7 +164,8 @@ impl<'a> Reader<'a> {
     }
 
     fn head(&mut self) -> Result<Head, BlockError> {
-        let b = self.take(1)?[0];
+        let (&b, rest) = self.rest.split_first().ok_or(BlockError::Malformed)?;
+        self.rest = rest;
         let (major, info) = (b >> 5, b & 0x1f);
         let mut h = Head {
             major,
@@ -200,7 +205,8 @@ impl<'a> Reader<'a> {
         let mut open = [0u32; MAX_SKIP_DEPTH];
         let mut depth = 0usize;
         loop {
-            if depth > 0 && open[depth - 1] == 0 && self.end_indefinite() {
+            let innermost = depth.checked_sub(1).and_then(|p| open.get(p));
+            if innermost == Some(&0) && self.end_indefinite() {
                 depth -= 1;
             } else {
                 let h = self.head()?;
@@ -221,20 +227,18 @@ impl<'a> Reader<'a> {
                 }
             }
             // An item is complete: count it against the containers it closes.
-            loop {
-                let Some(parent) = depth.checked_sub(1) else {
-                    return Ok(());
-                };
-                match &mut open[parent] {
-                    0 => break,
-                    n => {
-                        *n -= 1;
-                        if *n > 0 {
-                            break;
-                        }
-                        depth = parent;
-                    }
+            while let Some(n) = depth.checked_sub(1).and_then(|p| open.get_mut(p)) {
+                if *n == 0 {
+                    break;
                 }
+                *n -= 1;
+                if *n > 0 {
+                    break;
+                }
+                depth -= 1;
+            }
+            if depth == 0 {
+                return Ok(());
             }
         }
     }
@@ -290,10 +294,9 @@ pub fn decode_block(msg: &[u8]) -> Result<Block<'_>, BlockError> {
     if !r.rest.is_empty() {
         return Err(BlockError::Malformed);
     }
-    for (k, name) in FIELDS.into_iter().enumerate() {
-        if seen & 1 << k == 0 {
-            return Err(BlockError::BadField(name));
-        }
+    // The first key not seen, if any.
+    if let Some(name) = FIELDS.get((!seen & 0xf).trailing_zeros() as usize) {
+        return Err(BlockError::BadField(name));
     }
     Ok(Block {
         file_id: values[0],

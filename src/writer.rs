@@ -19,6 +19,8 @@ impl<'a> SliceWriter<'a> {
     }
 
     /// Append raw bytes.
+    // Out of line: inlined, its bounds check and copy repeat at every caller.
+    #[inline(never)]
     pub(crate) fn bytes(&mut self, b: &[u8]) -> Result<&mut Self, Full> {
         let end = self.len + b.len();
         self.buf
