@@ -1,6 +1,6 @@
 //! Writing text into a borrowed byte slice: strings, decimal and hex
-//! numbers. No allocation and no `core::fmt` (which costs kilobytes of flash
-//! on a microcontroller).
+//! numbers, and templates of them. No allocation and no `core::fmt` (which
+//! costs kilobytes of flash on a microcontroller).
 
 /// The text did not fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
