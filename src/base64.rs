@@ -31,22 +31,21 @@ fn sextet(c: u8) -> Option<u32> {
 
 /// Decode `input` into `out`; the number of bytes written.
 pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+    // All data characters so far, 6 bits each (only the last 24 bits matter).
     let mut acc: u32 = 0;
     let mut chars = 0usize;
     let mut padding = 0usize;
     let mut trailing_space = false;
     let mut written = 0usize;
+    // A decoded byte did not fit `out`: reported when its quantum is
+    // complete, or at the end after the checks of the last quantum.
+    let mut overflow = false;
 
     for &c in input {
         match c {
-            b'\r' | b'\n' => continue,
+            b'\r' | b'\n' => {}
             b' ' => trailing_space = true,
-            b'=' => {
-                if trailing_space {
-                    return Err(Base64Error::InvalidCharacter);
-                }
-                padding += 1;
-            }
+            b'=' if !trailing_space => padding += 1,
             _ => {
                 let v = sextet(c).ok_or(Base64Error::InvalidCharacter)?;
                 if padding > 0 || trailing_space {
@@ -54,47 +53,38 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
                 }
                 acc = (acc << 6) | v;
                 chars += 1;
-                if chars % 4 == 0 {
-                    let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
-                    emit(out, &mut written, &bytes)?;
-                    acc = 0;
+                // The 2nd, 3rd and 4th character of a quantum complete a byte.
+                if chars % 4 != 1 {
+                    match out.get_mut(written) {
+                        Some(b) => *b = (acc >> unused_bits(chars)) as u8,
+                        None => overflow = true,
+                    }
+                    written += 1;
+                }
+                if chars % 4 == 0 && overflow {
+                    return Err(Base64Error::OutputTooSmall);
                 }
             }
         }
     }
 
     let rest = chars % 4;
-    if chars < 2 || rest == 1 {
+    if chars < 2 || rest == 1 || (padding > 0 && (rest == 0 || rest + padding != 4)) {
         return Err(Base64Error::InvalidLength);
     }
-    if padding > 0 && (rest == 0 || rest + padding != 4) {
-        return Err(Base64Error::InvalidLength);
+    if acc & ((1 << unused_bits(chars)) - 1) != 0 {
+        return Err(Base64Error::NonZeroTrailingBits);
     }
-    match rest {
-        2 => {
-            if acc & 0xf != 0 {
-                return Err(Base64Error::NonZeroTrailingBits);
-            }
-            emit(out, &mut written, &[(acc >> 4) as u8])?;
-        }
-        3 => {
-            if acc & 0x3 != 0 {
-                return Err(Base64Error::NonZeroTrailingBits);
-            }
-            emit(out, &mut written, &[(acc >> 10) as u8, (acc >> 2) as u8])?;
-        }
-        _ => {}
+    if overflow {
+        return Err(Base64Error::OutputTooSmall);
     }
     Ok(written)
 }
 
-fn emit(out: &mut [u8], written: &mut usize, bytes: &[u8]) -> Result<(), Base64Error> {
-    let end = *written + bytes.len();
-    out.get_mut(*written..end)
-        .ok_or(Base64Error::OutputTooSmall)?
-        .copy_from_slice(bytes);
-    *written = end;
-    Ok(())
+/// After `chars` data characters (not 1 more than a multiple of 4), the
+/// low bits of the last character that belong to no complete byte.
+fn unused_bits(chars: usize) -> u32 {
+    2 * (4 - chars as u32 % 4) % 8
 }
 
 #[cfg(test)]
@@ -133,6 +123,29 @@ mod tests {
         let mut out = [0u8; 2];
         assert_eq!(decode(b"Zm9v", &mut out), Err(Base64Error::OutputTooSmall));
         assert_eq!(decode(b"Zm8=", &mut out), Ok(2));
+        // A whole quantum that does not fit is refused at once; the bytes of
+        // a last, partial one only after the checks of the rest.
+        let mut out = [0u8; 3];
+        assert_eq!(
+            decode(b"Zm9vZm9v-", &mut out),
+            Err(Base64Error::OutputTooSmall)
+        );
+        assert_eq!(
+            decode(b"Zm9vZg=x", &mut out),
+            Err(Base64Error::InvalidCharacter)
+        );
+        assert_eq!(
+            decode(b"Zm9vZm=", &mut out),
+            Err(Base64Error::InvalidLength)
+        );
+        assert_eq!(
+            decode(b"Zm9vZh", &mut out),
+            Err(Base64Error::NonZeroTrailingBits)
+        );
+        assert_eq!(
+            decode(b"Zm9vZg", &mut out),
+            Err(Base64Error::OutputTooSmall)
+        );
     }
 
     proptest::proptest! {

@@ -39,58 +39,62 @@ const MAP: u8 = 5;
 const INDEFINITE: u8 = 31;
 const BREAK: u8 = 0xff;
 
+/// Writes into `out` while the bytes fit and counts on past its end, so that
+/// overflow is checked once, at the end.
 struct Writer<'a> {
     out: &'a mut [u8],
     len: usize,
 }
 
 impl Writer<'_> {
-    fn bytes(&mut self, b: &[u8]) -> Result<(), BufferTooSmall> {
+    fn bytes(&mut self, b: &[u8]) {
         let end = self.len + b.len();
-        self.out
-            .get_mut(self.len..end)
-            .ok_or(BufferTooSmall)?
-            .copy_from_slice(b);
+        if let Some(dst) = self.out.get_mut(self.len..end) {
+            dst.copy_from_slice(b);
+        }
         self.len = end;
-        Ok(())
     }
 
     /// A head with the shortest argument encoding.
-    fn head(&mut self, major: u8, value: u32) -> Result<(), BufferTooSmall> {
-        let m = major << 5;
-        let v = value.to_be_bytes();
-        match value {
-            0..=23 => self.bytes(&[m | value as u8]),
-            24..=0xff => self.bytes(&[m | 24, v[3]]),
-            0x100..=0xffff => self.bytes(&[m | 25, v[2], v[3]]),
-            _ => self.bytes(&[m | 26, v[0], v[1], v[2], v[3]]),
-        }
-    }
-
-    fn text(&mut self, s: &str) -> Result<(), BufferTooSmall> {
-        self.head(TEXT, s.len() as u32)?;
-        self.bytes(s.as_bytes())
-    }
-
-    fn key_uint(&mut self, key: &str, value: u32) -> Result<(), BufferTooSmall> {
-        self.text(key)?;
-        self.head(UINT, value)
+    fn head(&mut self, major: u8, value: u32) {
+        let (info, n) = match value {
+            0..=23 => (value as u8, 0),
+            24..=0xff => (24, 1),
+            0x100..=0xffff => (25, 2),
+            _ => (26, 4),
+        };
+        self.bytes(&[major << 5 | info]);
+        self.bytes(&value.to_be_bytes()[4 - n..]);
     }
 }
 
 /// Encode `req` into `out`; the number of bytes written.
 pub fn encode_request(req: &StreamRequest<'_>, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
+    let token = req.client_token.as_bytes();
+    let bitmap = req.bitmap;
+    let args = [
+        token.len() as u32,
+        req.file_id,
+        req.block_size,
+        req.offset,
+        bitmap.len() as u32,
+        req.count,
+    ];
     let mut w = Writer { out, len: 0 };
-    w.head(MAP, 6)?;
-    w.text("c")?;
-    w.text(req.client_token)?;
-    w.key_uint("f", req.file_id)?;
-    w.key_uint("l", req.block_size)?;
-    w.key_uint("o", req.offset)?;
-    w.text("b")?;
-    w.head(BYTES, req.bitmap.len() as u32)?;
-    w.bytes(req.bitmap)?;
-    w.key_uint("n", req.count)?;
+    w.head(MAP, args.len() as u32);
+    for (&key, arg) in b"cflobn".iter().zip(args) {
+        w.bytes(&[TEXT << 5 | 1, key]);
+        let (major, content) = match key {
+            b'c' => (TEXT, token),
+            b'b' => (BYTES, bitmap),
+            _ => (UINT, &[][..]),
+        };
+        w.head(major, arg);
+        w.bytes(content);
+    }
+    if w.len > w.out.len() {
+        return Err(BufferTooSmall);
+    }
     Ok(w.len)
 }
 
@@ -119,113 +123,122 @@ pub enum BlockError {
 /// How deeply nested a value the agent does not use may be.
 const MAX_SKIP_DEPTH: usize = 8;
 
-/// A data item's head: major type and argument (or `None`: indefinite).
+/// The keys the agent reads, in the order missing ones are reported.
+const FIELDS: [&str; 4] = ["f", "i", "l", "p"];
+
+/// A data item's head.
 struct Head {
     major: u8,
-    arg: Option<u64>,
+    /// The argument; `u32::MAX` if it does not fit (as a length or count it
+    /// then exceeds any message: 2³² and more items take 4 GiB).
+    arg: u32,
+    /// The argument did not fit `u32`.
+    wide: bool,
+    /// Indefinite length (`arg` is then 31).
+    indefinite: bool,
 }
 
 struct Reader<'a> {
-    msg: &'a [u8],
-    pos: usize,
+    rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], BlockError> {
-        let end = self.pos.checked_add(n).ok_or(BlockError::Malformed)?;
-        let s = self.msg.get(self.pos..end).ok_or(BlockError::Malformed)?;
-        self.pos = end;
-        Ok(s)
+    fn take(&mut self, n: u32) -> Result<&'a [u8], BlockError> {
+        match usize::try_from(n) {
+            Ok(n) if n <= self.rest.len() => {
+                let (taken, rest) = self.rest.split_at(n);
+                self.rest = rest;
+                Ok(taken)
+            }
+            _ => Err(BlockError::Malformed),
+        }
     }
 
-    fn peek_break(&self) -> bool {
-        self.msg.get(self.pos) == Some(&BREAK)
+    /// Consume a break, if one is next.
+    fn end_indefinite(&mut self) -> bool {
+        let at_break = self.rest.first() == Some(&BREAK);
+        if at_break {
+            self.rest = &self.rest[1..];
+        }
+        at_break
     }
 
     fn head(&mut self) -> Result<Head, BlockError> {
-        let b = self.take(1)?[0];
+        let (&b, rest) = self.rest.split_first().ok_or(BlockError::Malformed)?;
+        self.rest = rest;
         let (major, info) = (b >> 5, b & 0x1f);
-        let arg = match info {
-            0..=23 => Some(info as u64),
-            24..=27 => {
-                let n = 1usize << (info - 24);
-                Some(self.take(n)?.iter().fold(0u64, |a, &x| a << 8 | x as u64))
-            }
-            INDEFINITE if matches!(major, 2..=5) => None,
-            _ => return Err(BlockError::Malformed),
+        let mut h = Head {
+            major,
+            arg: info as u32,
+            wide: false,
+            indefinite: false,
         };
-        Ok(Head { major, arg })
+        match info {
+            0..=23 => {}
+            24..=27 => {
+                h.arg = 0;
+                for &x in self.take(1 << (info - 24))? {
+                    h.wide |= h.arg >> 24 != 0;
+                    h.arg = h.arg << 8 | x as u32;
+                }
+                if h.wide {
+                    h.arg = u32::MAX;
+                }
+            }
+            INDEFINITE if matches!(major, 2..=5) => h.indefinite = true,
+            _ => return Err(BlockError::Malformed),
+        }
+        Ok(h)
     }
 
-    /// A definite-length string of major type `major`.
-    fn string(&mut self, major: u8) -> Result<Option<&'a [u8]>, BlockError> {
-        let h = self.head()?;
-        if h.major != major {
-            return Ok(None);
+    /// The content of a definite-length string whose head is `h`.
+    fn content(&mut self, h: &Head) -> Result<&'a [u8], BlockError> {
+        if h.indefinite {
+            return Err(BlockError::Malformed);
         }
-        let len = h.arg.ok_or(BlockError::Malformed)?;
-        self.take(usize::try_from(len).map_err(|_| BlockError::Malformed)?)
-            .map(Some)
-    }
-
-    fn uint(&mut self, field: &'static str) -> Result<u32, BlockError> {
-        match self.head()? {
-            Head {
-                major: UINT,
-                arg: Some(v),
-            } => u32::try_from(v).map_err(|_| BlockError::BadField(field)),
-            _ => Err(BlockError::BadField(field)),
-        }
+        self.take(h.arg)
     }
 
     /// Skip one whole data item, without recursion: `open` holds, per open
-    /// container, the items still to come (`None`: until a break).
+    /// container, the items still to come (0: until a break).
     fn skip(&mut self) -> Result<(), BlockError> {
-        let mut open: [Option<u64>; MAX_SKIP_DEPTH] = [None; MAX_SKIP_DEPTH];
+        let mut open = [0u32; MAX_SKIP_DEPTH];
         let mut depth = 0usize;
         loop {
-            let closes_indefinite = depth > 0 && open[depth - 1].is_none() && self.peek_break();
-            if closes_indefinite {
-                self.pos += 1;
+            let innermost = depth.checked_sub(1).and_then(|p| open.get(p));
+            if innermost == Some(&0) && self.end_indefinite() {
                 depth -= 1;
             } else {
                 let h = self.head()?;
-                let children = match (h.major, h.arg) {
-                    (0 | 1 | 7, _) => None,
+                let items = match h.major {
                     // A tag's content is the next item.
-                    (6, _) => continue,
-                    (2 | 3, Some(len)) => {
-                        self.take(usize::try_from(len).map_err(|_| BlockError::Malformed)?)?;
-                        None
-                    }
-                    (4, Some(0)) | (5, Some(0)) => None,
-                    (4, Some(n)) => Some(Some(n)),
-                    (5, Some(n)) => Some(Some(n.checked_mul(2).ok_or(BlockError::Malformed)?)),
+                    6 => continue,
                     // Indefinite strings (chunks), arrays and maps: until a break.
-                    (2..=5, None) => Some(None),
-                    _ => return Err(BlockError::Malformed),
+                    2..=5 if h.indefinite => 0,
+                    2 | 3 => self.take(h.arg).map(|_| 0)?,
+                    4 => h.arg,
+                    5 => h.arg.saturating_mul(2),
+                    _ => 0,
                 };
-                if let Some(items) = children {
+                if items > 0 || h.indefinite {
                     *open.get_mut(depth).ok_or(BlockError::Malformed)? = items;
                     depth += 1;
                     continue;
                 }
             }
             // An item is complete: count it against the containers it closes.
-            loop {
-                let Some(parent) = depth.checked_sub(1) else {
-                    return Ok(());
-                };
-                match &mut open[parent] {
-                    Some(n) => {
-                        *n -= 1;
-                        if *n > 0 {
-                            break;
-                        }
-                        depth = parent;
-                    }
-                    None => break,
+            while let Some(n) = depth.checked_sub(1).and_then(|p| open.get_mut(p)) {
+                if *n == 0 {
+                    break;
                 }
+                *n -= 1;
+                if *n > 0 {
+                    break;
+                }
+                depth -= 1;
+            }
+            if depth == 0 {
+                return Ok(());
             }
         }
     }
@@ -233,51 +246,63 @@ impl<'a> Reader<'a> {
 
 /// Decode a block message from `.../streams/{stream}/data/cbor`.
 pub fn decode_block(msg: &[u8]) -> Result<Block<'_>, BlockError> {
-    let mut r = Reader { msg, pos: 0 };
+    let mut r = Reader { rest: msg };
     let map = r.head()?;
     if map.major != MAP {
         return Err(BlockError::Malformed);
     }
-    let (mut f, mut i, mut l, mut p) = (None, None, None, None);
-    let mut seen = 0u64;
+    let mut pairs_left = map.arg;
+    let mut values = [0u32; 3];
+    let mut payload: &[u8] = &[];
+    let mut seen = 0u8;
     loop {
-        match map.arg {
-            Some(n) if seen == n => break,
-            None if r.peek_break() => {
-                r.pos += 1;
+        if map.indefinite {
+            if r.end_indefinite() {
                 break;
             }
-            _ => seen += 1,
+        } else if pairs_left == 0 {
+            break;
+        } else {
+            pairs_left -= 1;
         }
-        let key = r.string(TEXT)?.ok_or(BlockError::Malformed)?;
-        let (slot, name) = match key {
-            b"f" => (&mut f, "f"),
-            b"i" => (&mut i, "i"),
-            b"l" => (&mut l, "l"),
-            b"p" => {
-                let bytes = r.string(BYTES)?.ok_or(BlockError::BadField("p"))?;
-                if p.replace(bytes).is_some() {
-                    return Err(BlockError::BadField("p"));
-                }
-                continue;
-            }
-            _ => {
-                r.skip()?;
-                continue;
-            }
+        let key = r.head()?;
+        if key.major != TEXT {
+            return Err(BlockError::Malformed);
+        }
+        let key = r.content(&key)?;
+        let Some(k) = FIELDS.iter().position(|f| f.as_bytes() == key) else {
+            r.skip()?;
+            continue;
         };
-        if slot.replace(r.uint(name)?).is_some() {
+        let name = FIELDS[k];
+        let value = r.head()?;
+        if k == 3 {
+            if value.major != BYTES {
+                return Err(BlockError::BadField(name));
+            }
+            payload = r.content(&value)?;
+        } else if value.major == UINT && !value.wide {
+            values[k] = value.arg;
+        } else {
             return Err(BlockError::BadField(name));
         }
+        if seen & 1 << k != 0 {
+            return Err(BlockError::BadField(name));
+        }
+        seen |= 1 << k;
     }
-    if r.pos != msg.len() {
+    if !r.rest.is_empty() {
         return Err(BlockError::Malformed);
     }
+    // The first key not seen, if any.
+    if let Some(name) = FIELDS.get((!seen & 0xf).trailing_zeros() as usize) {
+        return Err(BlockError::BadField(name));
+    }
     Ok(Block {
-        file_id: f.ok_or(BlockError::BadField("f"))?,
-        index: i.ok_or(BlockError::BadField("i"))?,
-        length: l.ok_or(BlockError::BadField("l"))?,
-        payload: p.ok_or(BlockError::BadField("p"))?,
+        file_id: values[0],
+        index: values[1],
+        length: values[2],
+        payload,
     })
 }
 
@@ -486,6 +511,31 @@ pub(crate) mod tests {
             decode_block(&e.into_writer()),
             Err(BlockError::BadField("i"))
         );
+    }
+
+    #[test]
+    fn arguments_of_any_width() {
+        // f, i, l, p with 8-byte heads: values that fit u32 are taken.
+        let mut msg = hex("a4 6166 1b 00000000 ffffffff 6169 1a 00000001 616c 19 0001 6170");
+        msg.extend(hex("5b 0000000000000001 61"));
+        let b = decode_block(&msg).unwrap();
+        assert_eq!(
+            (b.file_id, b.index, b.length, b.payload),
+            (u32::MAX, 1, 1, &b"a"[..])
+        );
+        // A value above u32::MAX is refused as a field, a length above it as
+        // malformed, here and in a skipped value.
+        let big = hex("a4 6166 1b 00000001 00000000 6169 00 616c 00 6170 40");
+        assert_eq!(decode_block(&big), Err(BlockError::BadField("f")));
+        let long = hex("a1 6170 5b 00000001 00000000");
+        assert_eq!(decode_block(&long), Err(BlockError::Malformed));
+        let skipped = hex("a1 6178 9b 00000001 00000000 00");
+        assert_eq!(decode_block(&skipped), Err(BlockError::Malformed));
+        // A map count beyond any message is read pair by pair like any other.
+        let endless = hex("bb 00000001 00000000 6169 00 6169 00");
+        assert_eq!(decode_block(&endless), Err(BlockError::BadField("i")));
+        let endless = hex("bb 00000001 00000000 6169 00 6169");
+        assert_eq!(decode_block(&endless), Err(BlockError::Malformed));
     }
 
     proptest::proptest! {

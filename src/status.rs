@@ -43,26 +43,6 @@ pub(crate) enum Status {
     Custom(CustomJobStatus),
 }
 
-fn version(w: &mut SliceWriter, v: Version) -> Written {
-    w.dec(v.major as u32)?
-        .str(".")?
-        .dec(v.minor as u32)?
-        .str(".")?
-        .dec(v.build as u32)?;
-    Ok(())
-}
-
-/// `"reason":"<text>0x<code>"` closing the body of a FAILED status.
-fn failed(w: &mut SliceWriter, text: &str, main: Option<u32>, code: u32) -> Written {
-    w.str(r#"{"status":"FAILED","statusDetails":{"reason":""#)?
-        .str(text)?;
-    if let Some(main) = main {
-        w.str("0x")?.hex8(main)?.str(": ")?;
-    }
-    w.str("0x")?.hex8(code)?.str(r#""}}"#)?;
-    Ok(())
-}
-
 impl Status {
     /// QoS 0 for progress, 1 for everything the service must not lose.
     pub(crate) fn qos(&self) -> QoS {
@@ -86,60 +66,60 @@ impl Status {
 
     /// Write the JSON body.
     pub(crate) fn render(&self, w: &mut SliceWriter) -> Written {
-        const IN_PROGRESS: &str = r#"{"status":"IN_PROGRESS","statusDetails":{"#;
-        match *self {
+        let mut nums = [0u32; 6];
+        let mut strs = [""; 2];
+        let template = match *self {
             Status::Progress {
                 received,
                 total,
                 resume,
             } => {
-                w.str(IN_PROGRESS)?
-                    .str(r#""receive":""#)?
-                    .dec(received)?
-                    .str("/")?
-                    .dec(total)?
-                    .str(r#"""#)?;
+                nums[..2].copy_from_slice(&[received, total]);
                 if let Some(note) = resume {
-                    w.str(r#","resume":""#)?.str(note)?.str(r#"""#)?;
+                    strs = [r#"","resume":""#, note];
                 }
-                w.str("}}")?;
+                r##"{"status":"IN_PROGRESS","statusDetails":{"receive":"#/#%%"}}"##
             }
             Status::SelfTestReady { updated_by: v } | Status::SelfTestActive { running: v } => {
-                let stage = match self {
+                nums[0] = v;
+                strs[0] = match self {
                     Status::SelfTestReady { .. } => "ready",
                     _ => "active",
                 };
-                w.str(IN_PROGRESS)?
-                    .str(r#""self_test":""#)?
-                    .str(stage)?
-                    .str(r#"","updatedBy":"0x"#)?
-                    .hex8(v)?
-                    .str(r#""}}"#)?;
+                r##"{"status":"IN_PROGRESS","statusDetails":{"self_test":"%","updatedBy":"0x^"}}"##
             }
             Status::Succeeded {
                 running,
                 updated_by,
             } => {
-                w.str(r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v"#)?;
-                version(w, running)?;
-                w.str(r#"","updatedBy":"  v"#)?;
-                version(w, updated_by)?;
-                w.str(r#""}}"#)?;
+                let (r, u) = (running, updated_by);
+                nums = [
+                    r.major.into(),
+                    r.minor.into(),
+                    r.build.into(),
+                    u.major.into(),
+                    u.minor.into(),
+                    u.build.into(),
+                ];
+                r##"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v#.#.#","updatedBy":"  v#.#.#"}}"##
             }
             Status::Failed(WireReason::Codes(main, sub))
             | Status::Custom(CustomJobStatus::Failed { code: main, sub }) => {
-                failed(w, "", Some(main), sub)?
+                nums[..2].copy_from_slice(&[main, sub]);
+                r##"{"status":"FAILED","statusDetails":{"reason":"0x^: 0x^"}}"##
             }
-            Status::Failed(WireReason::Rejected(code)) => failed(w, "rejected: ", None, code)?,
-            Status::Failed(WireReason::Aborted(code)) => failed(w, "aborted: ", None, code)?,
-            Status::Custom(CustomJobStatus::InProgress) => {
-                w.str(r#"{"status":"IN_PROGRESS"}"#)?;
+            Status::Failed(WireReason::Rejected(code) | WireReason::Aborted(code)) => {
+                nums[0] = code;
+                strs[0] = match self {
+                    Status::Failed(WireReason::Rejected(_)) => "rejected",
+                    _ => "aborted",
+                };
+                r##"{"status":"FAILED","statusDetails":{"reason":"%: 0x^"}}"##
             }
-            Status::Custom(CustomJobStatus::Succeeded) => {
-                w.str(r#"{"status":"SUCCEEDED"}"#)?;
-            }
-        }
-        Ok(())
+            Status::Custom(CustomJobStatus::InProgress) => r##"{"status":"IN_PROGRESS"}"##,
+            Status::Custom(CustomJobStatus::Succeeded) => r##"{"status":"SUCCEEDED"}"##,
+        };
+        w.fill(template, &nums, &strs)
     }
 }
 

@@ -19,22 +19,46 @@ pub(crate) enum Incoming<'t> {
 
 /// Classify `topic` for the device `thing`.
 pub(crate) fn classify<'t>(thing: &str, topic: &'t str) -> Incoming<'t> {
-    let Some(rest) = topic
-        .strip_prefix(PREFIX)
-        .and_then(|r| r.strip_prefix(thing))
-        .and_then(|r| r.strip_prefix('/'))
-    else {
-        return Incoming::Other;
-    };
-    match rest {
-        "jobs/notify-next" => Incoming::NotifyNext,
-        "jobs/$next/get/accepted" => Incoming::NextAccepted,
-        _ => rest
-            .strip_prefix("streams/")
-            .and_then(|r| r.strip_suffix("/data/cbor"))
-            .filter(|s| !s.contains('/'))
-            .map_or(Incoming::Other, Incoming::StreamData),
+    let matches = |t| name_in(template(t), thing, topic);
+    if matches(Topic::NotifyNext).is_some() {
+        Incoming::NotifyNext
+    } else if matches(Topic::NextAccepted).is_some() {
+        Incoming::NextAccepted
+    } else {
+        matches(Topic::StreamData).map_or(Incoming::Other, Incoming::StreamData)
     }
+}
+
+/// If `topic` is `template` (see [`template`]) for `thing`, the name in it:
+/// any text without a `/`, or "" if the template has none.
+fn name_in<'t>(template: &str, thing: &str, topic: &'t str) -> Option<&'t str> {
+    let t = topic.as_bytes();
+    let mut fixed = [PREFIX, thing].into_iter();
+    let mut at = 0;
+    let mut name = 0..0;
+    for &b in template.as_bytes() {
+        if b != b'%' {
+            if t.get(at) != Some(&b) {
+                return None;
+            }
+            at += 1;
+        } else if let Some(s) = fixed.next() {
+            if !t[at..].starts_with(s.as_bytes()) {
+                return None;
+            }
+            at += s.len();
+        } else {
+            let start = at;
+            while t.get(at).is_some_and(|&c| c != b'/') {
+                at += 1;
+            }
+            name = start..at;
+        }
+    }
+    if at != t.len() {
+        return None;
+    }
+    topic.get(name)
 }
 
 /// Result of writing a topic.
@@ -60,19 +84,20 @@ pub(crate) enum Topic {
 /// Write `$aws/things/{thing}/...` for `topic`; `name` is the job id or the
 /// stream name where the topic has one.
 pub(crate) fn write(w: &mut SliceWriter, topic: Topic, thing: &str, name: &str) -> Written {
-    let parts: [&str; 3] = match topic {
-        Topic::NotifyNext => ["/jobs/notify-next", "", ""],
-        Topic::NextAccepted => ["/jobs/$next/get/accepted", "", ""],
-        Topic::NextGet => ["/jobs/$next/get", "", ""],
-        Topic::JobUpdate => ["/jobs/", name, "/update"],
-        Topic::StreamData => ["/streams/", name, "/data/cbor"],
-        Topic::StreamGet => ["/streams/", name, "/get/cbor"],
-    };
-    w.str(PREFIX)?.str(thing)?;
-    for p in parts {
-        w.str(p)?;
+    w.fill(template(topic), &[], &[PREFIX, thing, name])
+}
+
+/// `topic` as a [`SliceWriter::fill`] template: `%` stands for the prefix,
+/// the thing name and the job id or stream name, in that order.
+fn template(topic: Topic) -> &'static str {
+    match topic {
+        Topic::NotifyNext => "%%/jobs/notify-next",
+        Topic::NextAccepted => "%%/jobs/$next/get/accepted",
+        Topic::NextGet => "%%/jobs/$next/get",
+        Topic::JobUpdate => "%%/jobs/%/update",
+        Topic::StreamData => "%%/streams/%/data/cbor",
+        Topic::StreamGet => "%%/streams/%/get/cbor",
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -137,6 +162,61 @@ mod tests {
             "",
         ] {
             assert_eq!(classify("t1", other), Incoming::Other, "{other}");
+        }
+    }
+
+    /// `classify` as it was written before it shared `template` with `write`.
+    fn reference<'t>(thing: &str, topic: &'t str) -> Incoming<'t> {
+        let Some(rest) = topic
+            .strip_prefix(PREFIX)
+            .and_then(|r| r.strip_prefix(thing))
+            .and_then(|r| r.strip_prefix('/'))
+        else {
+            return Incoming::Other;
+        };
+        match rest {
+            "jobs/notify-next" => Incoming::NotifyNext,
+            "jobs/$next/get/accepted" => Incoming::NextAccepted,
+            _ => rest
+                .strip_prefix("streams/")
+                .and_then(|r| r.strip_suffix("/data/cbor"))
+                .filter(|s| !s.contains('/'))
+                .map_or(Incoming::Other, Incoming::StreamData),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn classifies_like_the_reference(
+            parts in proptest::collection::vec(proptest::sample::select(&[
+                "$aws/things/", "t1", "t", "/", "jobs", "/jobs/", "notify-next", "$next/get",
+                "/accepted", "streams/", "/streams/", "S-1", "/data/cbor", "data", "cbor", "x",
+                "%", "", "/jobs/notify-next", "/jobs/$next/get/accepted", "/streams/S-1/data/cbor",
+            ][..]), 0..6),
+            thing in proptest::sample::select(&["t1", "t", "", "t1/jobs", "%"][..]),
+        ) {
+            let topic: std::string::String = parts.concat();
+            proptest::prop_assert_eq!(classify(thing, &topic), reference(thing, &topic));
+        }
+
+        #[test]
+        fn written_topics_classify_back(name in "[^/]{0,12}", thing in "[a-zA-Z0-9:_-]{1,12}") {
+            let mut buf = [0u8; 100];
+            for (topic, incoming) in [
+                (Topic::NotifyNext, Incoming::NotifyNext),
+                (Topic::NextAccepted, Incoming::NextAccepted),
+                (Topic::StreamData, Incoming::StreamData(&name)),
+                (Topic::NextGet, Incoming::Other),
+                (Topic::StreamGet, Incoming::Other),
+            ] {
+                let mut w = SliceWriter::new(&mut buf);
+                write(&mut w, topic, &thing, &name).unwrap();
+                let (done, _) = w.split();
+                let text = core::str::from_utf8(done).unwrap();
+                proptest::prop_assert_eq!(classify(&thing, text), incoming);
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Writing text into a borrowed byte slice: strings, decimal and hex
-//! numbers. No allocation and no `core::fmt` (which costs kilobytes of flash
-//! on a microcontroller).
+//! numbers, and templates of them. No allocation and no `core::fmt` (which
+//! costs kilobytes of flash on a microcontroller).
 
 /// The text did not fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +19,8 @@ impl<'a> SliceWriter<'a> {
     }
 
     /// Append raw bytes.
+    // Out of line: inlined, its bounds check and copy repeat at every caller.
+    #[inline(never)]
     pub(crate) fn bytes(&mut self, b: &[u8]) -> Result<&mut Self, Full> {
         let end = self.len + b.len();
         self.buf
@@ -61,6 +63,22 @@ impl<'a> SliceWriter<'a> {
             };
         }
         self.bytes(&digits)
+    }
+
+    /// Append `template` with each `#` replaced by the next of `nums` in
+    /// decimal, each `^` by the next of `nums` in 8-digit hex and each `%` by
+    /// the next of `strs` (missing ones: 0 and "").
+    pub(crate) fn fill(&mut self, template: &str, nums: &[u32], strs: &[&str]) -> Result<(), Full> {
+        let (mut nums, mut strs) = (nums.iter(), strs.iter());
+        for &b in template.as_bytes() {
+            match b {
+                b'#' => self.dec(nums.next().copied().unwrap_or(0)),
+                b'^' => self.hex8(nums.next().copied().unwrap_or(0)),
+                b'%' => self.str(strs.next().copied().unwrap_or("")),
+                _ => self.bytes(&[b]),
+            }?;
+        }
+        Ok(())
     }
 
     /// Bytes written so far.
