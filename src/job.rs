@@ -101,6 +101,7 @@ fn as_name(v: Value<'_>, max: usize) -> Option<&str> {
 }
 
 /// A key's value, `null` when absent: JSON `null` means absent.
+#[inline(never)]
 fn present<'a>(v: Value<'a>, key: &str) -> Value<'a> {
     v.get(key).unwrap_or(Value::NULL)
 }

@@ -81,7 +81,7 @@ impl<'a> Value<'a> {
 
     /// True for `null`.
     pub fn is_null(&self) -> bool {
-        self.kind() == Kind::Null
+        self.text.first() == Some(&b'n')
     }
 
     /// The member `key` of an object (the first, if repeated); `None` if this is
@@ -212,12 +212,10 @@ impl<'a> Iterator for Children<'a> {
         c.skip_ws();
         if c.peek() == Some(b',') {
             c.pos += 1;
-            c.skip_ws();
         }
-        c.peek()?;
+        // The container was validated, so these fail only at its end: a
+        // child nests less than its container.
         let key = if self.object { c.key().ok()? } else { &[] };
-        // The document was validated and a child nests less than its
-        // container, so this cannot fail.
         let v = c.value().ok()?;
         Some((key, v))
     }
@@ -248,6 +246,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline(never)]
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
@@ -318,8 +317,9 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// An object key, its colon and the whitespace around it; the raw key.
+    /// An object key, its colon and the whitespace around them; the raw key.
     fn key(&mut self) -> Result<&'a [u8], JsonError> {
+        self.skip_ws();
         self.expect(b'"')?;
         let key = self.string()?;
         self.skip_ws();
