@@ -161,9 +161,10 @@ pub fn parse_document(payload: &[u8]) -> Document<'_> {
     let Ok(root) = json::parse(payload) else {
         return invalid(None, JobError::InvalidJson);
     };
-    let execution = present(root, "execution");
-    if !execution.is_null() && execution.kind() != Kind::Object {
-        return invalid(None, JobError::WrongType("execution"));
+    let mut check = Checker { error: None };
+    let execution = check.field(root, "execution", Kind::Object, false);
+    if let Some(error) = check.error {
+        return invalid(None, error);
     }
     let id = present(execution, "jobId");
     if id.is_null() {
@@ -176,14 +177,13 @@ pub fn parse_document(payload: &[u8]) -> Document<'_> {
     if job_doc.is_null() {
         return invalid(Some(job_id), JobError::Missing("execution.jobDocument"));
     }
-    let afr_ota = present(job_doc, "afr_ota");
-    if afr_ota.is_null() {
+    let afr_ota = check.field(job_doc, "afr_ota", Kind::Object, false);
+    if afr_ota.is_null() && check.error.is_none() {
         return Document::Custom {
             job_id,
             document: job_doc.text(),
         };
     }
-    let mut check = Checker { error: None };
     let job = ota_job(&mut check, job_id, execution, afr_ota);
     match check.error {
         None => Document::Ota(job),
@@ -198,9 +198,6 @@ fn ota_job<'a>(
     execution: Value<'a>,
     afr_ota: Value<'a>,
 ) -> OtaJob<'a> {
-    if afr_ota.kind() != Kind::Object {
-        check.fail(JobError::WrongType("afr_ota"));
-    }
     let details = check.field(execution, "statusDetails", Kind::Object, false);
     let self_test = present(details, "self_test");
     let updated_by = check
@@ -257,9 +254,9 @@ fn ota_job<'a>(
     });
     let file_type = check.field(file, "fileType", Kind::Number, false).as_u32();
     check.field(file, "attr", Kind::Number, false);
-    for key in ["filepath", "certfile", "auth_scheme"] {
-        check.field(file, key, Kind::String, false);
-    }
+    check.field(file, "filepath", Kind::String, false);
+    check.field(file, "certfile", Kind::String, false);
+    check.field(file, "auth_scheme", Kind::String, false);
     let url = check.field(file, "update_data_url", Kind::String, false);
 
     let sig_text = check
@@ -534,6 +531,99 @@ pub(crate) mod tests {
                 error: JobError::BadNumber("fileid")
             }
         );
+    }
+
+    #[test]
+    fn errors_name_their_key_and_the_first_one_wins() {
+        let invalid = |job_id, error| Document::Invalid { job_id, error };
+        let f = file("10");
+        let with = |old: &str, new: &str| doc("j", "", &f.replace(old, new));
+        let cases = [
+            (
+                r#"{"execution":5}"#.into(),
+                invalid(None, JobError::WrongType("execution")),
+            ),
+            (
+                r#"{"execution":{"jobId":"j"}}"#.into(),
+                invalid(Some("j"), JobError::Missing("execution.jobDocument")),
+            ),
+            (
+                r#"{"execution":{"jobId":"j","jobDocument":{"afr_ota":[]}}}"#.into(),
+                invalid(Some("j"), JobError::WrongType("afr_ota")),
+            ),
+            (
+                doc("j", r#","statusDetails":"x""#, &f),
+                invalid(Some("j"), JobError::WrongType("statusDetails")),
+            ),
+            (
+                doc("j", r#","statusDetails":{"updatedBy":"v1"}"#, &f),
+                invalid(Some("j"), JobError::BadNumber("updatedBy")),
+            ),
+            (
+                doc("j", "", &f).replace(r#"["MQTT"]"#, r#"["MQTT",1]"#),
+                invalid(Some("j"), JobError::WrongType("protocols")),
+            ),
+            (
+                doc("j", "", &f).replace(r#""protocols":["MQTT"],"#, ""),
+                invalid(Some("j"), JobError::Missing("protocols")),
+            ),
+            (
+                doc("j", "", "1"),
+                invalid(Some("j"), JobError::WrongType("files")),
+            ),
+            (
+                doc("j", "", &f)
+                    .replace(r#""files":["#, r#""files":{"a":["#)
+                    .replace("}]}}}", "}]}}}}"),
+                invalid(Some("j"), JobError::WrongType("files")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":0,"fileType":-3"#),
+                invalid(Some("j"), JobError::BadNumber("fileType")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":0,"attr":"x""#),
+                invalid(Some("j"), JobError::BadNumber("attr")),
+            ),
+            (
+                with(r#""c.crt""#, "7"),
+                invalid(Some("j"), JobError::WrongType("certfile")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":0,"update_data_url":[]"#),
+                invalid(Some("j"), JobError::WrongType("update_data_url")),
+            ),
+            (
+                with(&format!(r#""{SIG}""#), "70"),
+                invalid(Some("j"), JobError::WrongType(SIGNATURE_KEY)),
+            ),
+            // With several errors, the first in reading order is reported.
+            (
+                with(r#""filesize":10,"fileid":0"#, r#""filesize":0"#),
+                invalid(Some("j"), JobError::ZeroFileSize),
+            ),
+            (
+                with(r#""filesize":10"#, r#""filesize":"x","auth_scheme":1"#),
+                invalid(Some("j"), JobError::BadNumber("filesize")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":300,"fileType":"y""#),
+                invalid(Some("j"), JobError::BadNumber("fileid")),
+            ),
+            (
+                doc("j", "", &f)
+                    .replace("AFR_OTA-s1", "a b")
+                    .replace(r#""protocols":["MQTT"],"#, ""),
+                invalid(Some("j"), JobError::BadString("streamname")),
+            ),
+            (
+                doc("j", r#","statusDetails":{"updatedBy":"-1"}"#, "2"),
+                invalid(Some("j"), JobError::BadNumber("updatedBy")),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_document(text.as_bytes()), expected, "{text}");
+        }
     }
 
     proptest::proptest! {
