@@ -100,35 +100,51 @@ fn as_name(v: Value<'_>, max: usize) -> Option<&str> {
         .flatten()
 }
 
-/// A key's value, with `null` meaning absent.
-fn present<'a>(v: Value<'a>, key: &str) -> Option<Value<'a>> {
-    v.get(key).filter(|x| !x.is_null())
+/// A key's value, `null` when absent: JSON `null` means absent.
+#[inline(never)]
+fn present<'a>(v: Value<'a>, key: &str) -> Value<'a> {
+    v.get(key).unwrap_or(Value::NULL)
 }
 
-fn required<'a>(v: Value<'a>, key: &'static str) -> Result<Value<'a>, JobError> {
-    present(v, key).ok_or(JobError::Missing(key))
+/// Checks the fields of a job document one after the other, keeping the
+/// first error met: the one an early return would have given.
+struct Checker {
+    error: Option<JobError>,
 }
 
-fn of_kind<'a>(v: Value<'a>, kind: Kind, key: &'static str) -> Result<Value<'a>, JobError> {
-    if v.kind() == kind {
-        Ok(v)
-    } else {
-        Err(JobError::WrongType(key))
+impl Checker {
+    fn fail(&mut self, error: JobError) {
+        self.error.get_or_insert(error);
     }
-}
 
-fn u32_of(v: Value<'_>, key: &'static str) -> Result<u32, JobError> {
-    v.as_u32().ok_or(JobError::BadNumber(key))
-}
-
-fn optional_u32(v: Value<'_>, key: &'static str) -> Result<Option<u32>, JobError> {
-    present(v, key).map(|x| u32_of(x, key)).transpose()
-}
-
-fn optional_string(v: Value<'_>, key: &'static str) -> Result<(), JobError> {
-    match present(v, key) {
-        Some(x) if x.kind() != Kind::String => Err(JobError::WrongType(key)),
-        _ => Ok(()),
+    /// A key's value (`null` when absent) checked to be of kind `want`, where
+    /// [`Kind::Number`] means a strict u32; `null` if it is not.
+    fn field<'a>(
+        &mut self,
+        v: Value<'a>,
+        key: &'static str,
+        want: Kind,
+        required: bool,
+    ) -> Value<'a> {
+        let x = present(v, key);
+        let error = if x.is_null() {
+            if !required {
+                return x;
+            }
+            JobError::Missing(key)
+        } else if want == Kind::Number {
+            if x.as_u32().is_some() {
+                return x;
+            }
+            JobError::BadNumber(key)
+        } else {
+            if x.kind() == want {
+                return x;
+            }
+            JobError::WrongType(key)
+        };
+        self.fail(error);
+        Value::NULL
     }
 }
 
@@ -138,127 +154,135 @@ pub fn client_token(payload: &[u8]) -> Option<&[u8]> {
 }
 
 /// Read a Jobs message.
+// Not inlined into the agent: measured smaller on thumbv7em.
+#[inline(never)]
 pub fn parse_document(payload: &[u8]) -> Document<'_> {
+    let invalid = |job_id, error| Document::Invalid { job_id, error };
     let Ok(root) = json::parse(payload) else {
-        return Document::Invalid {
-            job_id: None,
-            error: JobError::InvalidJson,
-        };
+        return invalid(None, JobError::InvalidJson);
     };
-    let Some(execution) = present(root, "execution") else {
-        return Document::NoJob;
-    };
-    if execution.kind() != Kind::Object {
-        return Document::Invalid {
-            job_id: None,
-            error: JobError::WrongType("execution"),
-        };
+    let mut check = Checker { error: None };
+    let execution = check.field(root, "execution", Kind::Object, false);
+    if let Some(error) = check.error {
+        return invalid(None, error);
     }
-    let Some(id_value) = present(execution, "jobId") else {
+    let id = present(execution, "jobId");
+    if id.is_null() {
         return Document::NoJob;
+    }
+    let Some(job_id) = as_name(id, MAX_JOB_ID_LEN) else {
+        return invalid(None, JobError::BadString("execution.jobId"));
     };
-    let Some(job_id) = as_name(id_value, MAX_JOB_ID_LEN) else {
-        return Document::Invalid {
-            job_id: None,
-            error: JobError::BadString("execution.jobId"),
-        };
-    };
-    let invalid = |error| Document::Invalid {
-        job_id: Some(job_id),
-        error,
-    };
-    let Some(job_doc) = present(execution, "jobDocument") else {
-        return invalid(JobError::Missing("execution.jobDocument"));
-    };
-    let Some(afr_ota) = present(job_doc, "afr_ota") else {
+    let job_doc = present(execution, "jobDocument");
+    if job_doc.is_null() {
+        return invalid(Some(job_id), JobError::Missing("execution.jobDocument"));
+    }
+    let afr_ota = check.field(job_doc, "afr_ota", Kind::Object, false);
+    if afr_ota.is_null() && check.error.is_none() {
         return Document::Custom {
             job_id,
             document: job_doc.text(),
         };
-    };
-    match ota_job(job_id, execution, afr_ota) {
-        Ok(job) => Document::Ota(job),
-        Err(error) => invalid(error),
+    }
+    let job = ota_job(&mut check, job_id, execution, afr_ota);
+    match check.error {
+        None => Document::Ota(job),
+        Some(error) => invalid(Some(job_id), error),
     }
 }
 
+/// The OTA job of a document with `afr_ota`; errors go to `check`.
 fn ota_job<'a>(
+    check: &mut Checker,
     job_id: &'a str,
     execution: Value<'a>,
     afr_ota: Value<'a>,
-) -> Result<OtaJob<'a>, JobError> {
-    of_kind(afr_ota, Kind::Object, "afr_ota")?;
+) -> OtaJob<'a> {
+    let details = check.field(execution, "statusDetails", Kind::Object, false);
+    let self_test = present(details, "self_test");
+    let updated_by = check
+        .field(details, "updatedBy", Kind::Number, false)
+        .as_u32();
 
-    let (self_test, self_test_active, updated_by) = match present(execution, "statusDetails") {
-        Some(details) => {
-            of_kind(details, Kind::Object, "statusDetails")?;
-            let self_test = present(details, "self_test");
-            (
-                self_test.is_some(),
-                self_test.and_then(|v| v.raw_str()) == Some(b"active".as_slice()),
-                optional_u32(details, "updatedBy")?,
-            )
+    let stream = present(afr_ota, "streamname");
+    let stream = if stream.is_null() {
+        None
+    } else {
+        let name = as_name(stream, MAX_STREAM_NAME_LEN);
+        if name.is_none() {
+            check.fail(JobError::BadString("streamname"));
         }
-        None => (false, false, None),
+        name
     };
 
-    let stream = match present(afr_ota, "streamname") {
-        Some(v) => Some(as_name(v, MAX_STREAM_NAME_LEN).ok_or(JobError::BadString("streamname"))?),
-        None => None,
-    };
-
-    let protocols = of_kind(required(afr_ota, "protocols")?, Kind::Array, "protocols")?;
     let (mut mqtt, mut http) = (false, false);
-    for p in protocols.elements() {
-        match p.raw_str().ok_or(JobError::WrongType("protocols"))? {
-            b"MQTT" => mqtt = true,
-            b"HTTP" => http = true,
-            _ => {}
+    for p in check
+        .field(afr_ota, "protocols", Kind::Array, true)
+        .elements()
+    {
+        match p.raw_str() {
+            Some(b"MQTT") => mqtt = true,
+            Some(b"HTTP") => http = true,
+            Some(_) => {}
+            None => check.fail(JobError::WrongType("protocols")),
         }
     }
 
-    let files = of_kind(required(afr_ota, "files")?, Kind::Array, "files")?;
-    let file = files.at(0).ok_or(JobError::NoFiles)?;
-    of_kind(file, Kind::Object, "files")?;
-
-    let file_size = u32_of(required(file, "filesize")?, "filesize")?;
-    if file_size == 0 {
-        return Err(JobError::ZeroFileSize);
+    // Only the first file is used, as AWS does.
+    let (mut file, mut file_count) = (Value::NULL, 0);
+    for f in check.field(afr_ota, "files", Kind::Array, true).elements() {
+        if file_count == 0 {
+            file = f;
+        }
+        file_count += 1;
     }
-    let file_id = u32_of(required(file, "fileid")?, "fileid")?;
-    let file_id = u8::try_from(file_id).map_err(|_| JobError::BadNumber("fileid"))?;
-    let file_type = optional_u32(file, "fileType")?.unwrap_or(0);
-    optional_u32(file, "attr")?;
-    for key in ["filepath", "certfile", "auth_scheme"] {
-        optional_string(file, key)?;
+    if file_count == 0 {
+        check.fail(JobError::NoFiles);
     }
-    let url = present(file, "update_data_url");
-    if url.is_some_and(|u| u.kind() != Kind::String) {
-        return Err(JobError::WrongType("update_data_url"));
+    if file.kind() != Kind::Object {
+        check.fail(JobError::WrongType("files"));
     }
 
-    let sig_text = required(file, SIGNATURE_KEY)?
-        .raw_str()
-        .ok_or(JobError::WrongType(SIGNATURE_KEY))?;
-    let mut sig = [0u8; MAX_SIGNATURE_LEN];
-    let n = base64::decode(sig_text, &mut sig).map_err(|_| JobError::BadSignature)?;
-    let signature = Signature::from_slice(&sig[..n]).map_err(|_| JobError::BadSignature)?;
+    let size = check.field(file, "filesize", Kind::Number, true).as_u32();
+    if size == Some(0) {
+        check.fail(JobError::ZeroFileSize);
+    }
+    let id = check.field(file, "fileid", Kind::Number, true).as_u32();
+    let file_id = u8::try_from(id.unwrap_or(0)).unwrap_or_else(|_| {
+        check.fail(JobError::BadNumber("fileid"));
+        0
+    });
+    let file_type = check.field(file, "fileType", Kind::Number, false).as_u32();
+    check.field(file, "attr", Kind::Number, false);
+    check.field(file, "filepath", Kind::String, false);
+    check.field(file, "certfile", Kind::String, false);
+    check.field(file, "auth_scheme", Kind::String, false);
+    let url = check.field(file, "update_data_url", Kind::String, false);
 
-    Ok(OtaJob {
+    let sig_text = check
+        .field(file, SIGNATURE_KEY, Kind::String, true)
+        .raw_str();
+    let mut signature = Signature::from_array([0; MAX_SIGNATURE_LEN]);
+    match base64::decode(sig_text.unwrap_or_default(), &mut signature) {
+        Ok(n) => signature.truncate(n),
+        Err(_) => check.fail(JobError::BadSignature),
+    }
+
+    OtaJob {
         job_id,
-        self_test,
-        self_test_active,
+        self_test: !self_test.is_null(),
+        self_test_active: self_test.raw_str() == Some(b"active"),
         updated_by,
         stream,
         mqtt,
         http,
-        url,
-        file_size,
+        url: (!url.is_null()).then_some(url),
+        file_size: size.unwrap_or(0),
         file_id,
-        file_type,
+        file_type: file_type.unwrap_or(0),
         signature,
-        file_count: files.elements().count(),
-    })
+        file_count,
+    }
 }
 
 #[cfg(test)]
@@ -507,6 +531,99 @@ pub(crate) mod tests {
                 error: JobError::BadNumber("fileid")
             }
         );
+    }
+
+    #[test]
+    fn errors_name_their_key_and_the_first_one_wins() {
+        let invalid = |job_id, error| Document::Invalid { job_id, error };
+        let f = file("10");
+        let with = |old: &str, new: &str| doc("j", "", &f.replace(old, new));
+        let cases = [
+            (
+                r#"{"execution":5}"#.into(),
+                invalid(None, JobError::WrongType("execution")),
+            ),
+            (
+                r#"{"execution":{"jobId":"j"}}"#.into(),
+                invalid(Some("j"), JobError::Missing("execution.jobDocument")),
+            ),
+            (
+                r#"{"execution":{"jobId":"j","jobDocument":{"afr_ota":[]}}}"#.into(),
+                invalid(Some("j"), JobError::WrongType("afr_ota")),
+            ),
+            (
+                doc("j", r#","statusDetails":"x""#, &f),
+                invalid(Some("j"), JobError::WrongType("statusDetails")),
+            ),
+            (
+                doc("j", r#","statusDetails":{"updatedBy":"v1"}"#, &f),
+                invalid(Some("j"), JobError::BadNumber("updatedBy")),
+            ),
+            (
+                doc("j", "", &f).replace(r#"["MQTT"]"#, r#"["MQTT",1]"#),
+                invalid(Some("j"), JobError::WrongType("protocols")),
+            ),
+            (
+                doc("j", "", &f).replace(r#""protocols":["MQTT"],"#, ""),
+                invalid(Some("j"), JobError::Missing("protocols")),
+            ),
+            (
+                doc("j", "", "1"),
+                invalid(Some("j"), JobError::WrongType("files")),
+            ),
+            (
+                doc("j", "", &f)
+                    .replace(r#""files":["#, r#""files":{"a":["#)
+                    .replace("}]}}}", "}]}}}}"),
+                invalid(Some("j"), JobError::WrongType("files")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":0,"fileType":-3"#),
+                invalid(Some("j"), JobError::BadNumber("fileType")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":0,"attr":"x""#),
+                invalid(Some("j"), JobError::BadNumber("attr")),
+            ),
+            (
+                with(r#""c.crt""#, "7"),
+                invalid(Some("j"), JobError::WrongType("certfile")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":0,"update_data_url":[]"#),
+                invalid(Some("j"), JobError::WrongType("update_data_url")),
+            ),
+            (
+                with(&format!(r#""{SIG}""#), "70"),
+                invalid(Some("j"), JobError::WrongType(SIGNATURE_KEY)),
+            ),
+            // With several errors, the first in reading order is reported.
+            (
+                with(r#""filesize":10,"fileid":0"#, r#""filesize":0"#),
+                invalid(Some("j"), JobError::ZeroFileSize),
+            ),
+            (
+                with(r#""filesize":10"#, r#""filesize":"x","auth_scheme":1"#),
+                invalid(Some("j"), JobError::BadNumber("filesize")),
+            ),
+            (
+                with(r#""fileid":0"#, r#""fileid":300,"fileType":"y""#),
+                invalid(Some("j"), JobError::BadNumber("fileid")),
+            ),
+            (
+                doc("j", "", &f)
+                    .replace("AFR_OTA-s1", "a b")
+                    .replace(r#""protocols":["MQTT"],"#, ""),
+                invalid(Some("j"), JobError::BadString("streamname")),
+            ),
+            (
+                doc("j", r#","statusDetails":{"updatedBy":"-1"}"#, "2"),
+                invalid(Some("j"), JobError::BadNumber("updatedBy")),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_document(text.as_bytes()), expected, "{text}");
+        }
     }
 
     proptest::proptest! {

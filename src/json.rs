@@ -2,9 +2,15 @@
 //! (RFC 8259, nesting at most [`MAX_DEPTH`]) and then looks values up by key,
 //! handing out slices of the input.
 //!
+//! The validator is iterative: the open containers are kept as a bit stack,
+//! so validating takes the same stack at any depth. A [`Value`] is only its
+//! text; its kind is read from its first byte.
+//!
 //! Strings are returned raw (between the quotes, escapes not decoded);
 //! [`Value::decode_str`] decodes them into a caller buffer when needed and
 //! key comparison decodes on the fly, so `"job\u0049d"` matches `jobId`.
+
+use core::fmt;
 
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 16;
@@ -35,18 +41,16 @@ pub enum Kind {
     Null,
 }
 
-/// A value inside a validated document: its kind and its exact text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A value inside a validated document: its exact text.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Value<'a> {
-    kind: Kind,
     text: &'a [u8],
 }
 
 /// Validate `src` as one JSON value (surrounding whitespace allowed).
 pub fn parse(src: &[u8]) -> Result<Value<'_>, JsonError> {
     let mut c = Cursor { src, pos: 0 };
-    c.skip_ws();
-    let v = c.value(0)?;
+    let v = c.value()?;
     c.skip_ws();
     if c.pos != src.len() {
         return Err(JsonError::Syntax);
@@ -55,9 +59,19 @@ pub fn parse(src: &[u8]) -> Result<Value<'_>, JsonError> {
 }
 
 impl<'a> Value<'a> {
+    /// A `null`, for readers that treat an absent member like JSON `null`.
+    pub(crate) const NULL: Value<'static> = Value { text: b"null" };
+
     /// The value's type.
     pub fn kind(&self) -> Kind {
-        self.kind
+        match self.text.first() {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b'"') => Kind::String,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') => Kind::Null,
+            _ => Kind::Number,
+        }
     }
 
     /// The value's exact source text.
@@ -67,20 +81,27 @@ impl<'a> Value<'a> {
 
     /// True for `null`.
     pub fn is_null(&self) -> bool {
-        self.kind == Kind::Null
+        self.text.first() == Some(&b'n')
     }
 
     /// The member `key` of an object (the first, if repeated); `None` if this is
     /// not an object or has no such member.
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
-        self.members()
-            .find(|(k, _)| raw_str_eq(k, key.as_bytes()))
-            .map(|(_, v)| v)
+        for (k, v) in self.members() {
+            if raw_str_eq(k, key.as_bytes()) {
+                return Some(v);
+            }
+        }
+        None
     }
 
     /// The member at a path of keys.
     pub fn path(&self, keys: &[&str]) -> Option<Value<'a>> {
-        keys.iter().try_fold(*self, |v, k| v.get(k))
+        let mut v = *self;
+        for key in keys {
+            v = v.get(key)?;
+        }
+        Some(v)
     }
 
     /// The `index`-th element of an array.
@@ -90,48 +111,55 @@ impl<'a> Value<'a> {
 
     /// The elements of an array (empty for other kinds).
     pub fn elements(&self) -> impl Iterator<Item = Value<'a>> + 'a {
-        self.children(Kind::Array).map(|(_, v)| v)
+        self.children(b'[').map(|(_, v)| v)
     }
 
     /// The members of an object as (raw key, value) (empty for other kinds).
     pub fn members(&self) -> impl Iterator<Item = (&'a [u8], Value<'a>)> + 'a {
-        self.children(Kind::Object)
+        self.children(b'{')
     }
 
-    fn children(&self, kind: Kind) -> Children<'a> {
-        let body = if self.kind == kind && self.text.len() >= 2 {
-            &self.text[1..self.text.len() - 1]
-        } else {
-            &[]
+    /// The children of a container opened by `open`.
+    fn children(&self, open: u8) -> Children<'a> {
+        let body = match self.text {
+            [first, body @ .., _] if *first == open => body,
+            _ => &[],
         };
         Children {
             c: Cursor { src: body, pos: 0 },
-            object: kind == Kind::Object,
+            object: open == b'{',
         }
     }
 
     /// The raw contents of a string (between the quotes, escapes intact).
     pub fn raw_str(&self) -> Option<&'a [u8]> {
-        (self.kind == Kind::String).then(|| &self.text[1..self.text.len() - 1])
+        match self.text {
+            [b'"', body @ .., _] => Some(body),
+            _ => None,
+        }
     }
 
     /// Decode a string's escapes into `out`; its length, or `None` if this is
     /// not a string, it does not fit, or it is not valid UTF-8.
     pub fn decode_str<'o>(&self, out: &'o mut [u8]) -> Option<&'o str> {
         let raw = self.raw_str()?;
-        let mut n = 0;
-        for b in Unescape::new(raw) {
-            *out.get_mut(n)? = b?;
-            n += 1;
+        let (mut pos, mut n, mut buf) = (0, 0, [0; 4]);
+        loop {
+            let bytes = next_char(raw, &mut pos, &mut buf)?;
+            if bytes.is_empty() {
+                break;
+            }
+            out.get_mut(n..n + bytes.len())?.copy_from_slice(bytes);
+            n += bytes.len();
         }
-        core::str::from_utf8(&out[..n]).ok()
+        core::str::from_utf8(out.get(..n)?).ok()
     }
 
     /// A strict u32: a JSON number, or a string, holding decimal digits (no
     /// sign, fraction, exponent or leading zero) or `0x`/`0X` and hex digits,
     /// not above `u32::MAX`.
     pub fn as_u32(&self) -> Option<u32> {
-        match self.kind {
+        match self.kind() {
             Kind::Number => parse_u32(self.text),
             Kind::String => parse_u32(self.raw_str()?),
             _ => None,
@@ -139,22 +167,38 @@ impl<'a> Value<'a> {
     }
 }
 
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Value")
+            .field("kind", &self.kind())
+            .field("text", &self.text)
+            .finish()
+    }
+}
+
 /// Parse a strict u32 (see [`Value::as_u32`]).
 pub fn parse_u32(text: &[u8]) -> Option<u32> {
-    let (digits, radix) = match text {
-        [b'0', b'x' | b'X', rest @ ..] => (rest, 16),
-        [b'0', _, ..] => return None,
-        _ => (text, 10),
-    };
+    match text {
+        [b'0', b'x' | b'X', hex @ ..] => digits_u32(hex, 16),
+        [b'0', _, ..] => None,
+        _ => digits_u32(text, 10),
+    }
+}
+
+/// One or more digits of `radix` as a u32; `None` on any other byte or overflow.
+fn digits_u32(digits: &[u8], radix: u32) -> Option<u32> {
     if digits.is_empty() {
         return None;
     }
-    digits.iter().try_fold(0u32, |acc, &d| {
+    let mut acc = 0u32;
+    for &d in digits {
         let v = (d as char).to_digit(radix)?;
-        acc.checked_mul(radix)?.checked_add(v)
-    })
+        acc = acc.checked_mul(radix)?.checked_add(v)?;
+    }
+    Some(acc)
 }
 
+/// The children of a validated container (its text without the brackets).
 struct Children<'a> {
     c: Cursor<'a>,
     object: bool,
@@ -168,23 +212,11 @@ impl<'a> Iterator for Children<'a> {
         c.skip_ws();
         if c.peek() == Some(b',') {
             c.pos += 1;
-            c.skip_ws();
         }
-        if c.pos >= c.src.len() {
-            return None;
-        }
-        let key: &'a [u8] = if self.object {
-            let k = c.string().ok()?;
-            c.skip_ws();
-            c.expect(b':').ok()?;
-            c.skip_ws();
-            &k[1..k.len() - 1]
-        } else {
-            &[]
-        };
-        // The document was validated, so depth 0 here cannot overflow the
-        // original limit by more than the nesting already accepted.
-        let v = c.value(0).ok()?;
+        // The container was validated, so these fail only at its end: a
+        // child nests less than its container.
+        let key = if self.object { c.key().ok()? } else { &[] };
+        let v = c.value().ok()?;
         Some((key, v))
     }
 }
@@ -199,118 +231,131 @@ impl<'a> Cursor<'a> {
         self.src.get(self.pos).copied()
     }
 
+    /// The next byte, consumed.
+    fn bump(&mut self) -> Result<u8, JsonError> {
+        let b = self.peek().ok_or(JsonError::Syntax)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
     fn expect(&mut self, b: u8) -> Result<(), JsonError> {
-        if self.peek() == Some(b) {
-            self.pos += 1;
+        if self.bump()? == b {
             Ok(())
         } else {
             Err(JsonError::Syntax)
         }
     }
 
+    #[inline(never)]
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
-        let start = self.pos;
-        let kind = match self.peek().ok_or(JsonError::Syntax)? {
-            b'{' => {
-                self.container(depth, b'}', true)?;
-                Kind::Object
-            }
-            b'[' => {
-                self.container(depth, b']', false)?;
-                Kind::Array
-            }
-            b'"' => {
-                self.string()?;
-                Kind::String
-            }
-            b't' => self.literal(b"true", Kind::Bool)?,
-            b'f' => self.literal(b"false", Kind::Bool)?,
-            b'n' => self.literal(b"null", Kind::Null)?,
-            b'-' | b'0'..=b'9' => {
-                self.number()?;
-                Kind::Number
-            }
-            _ => return Err(JsonError::Syntax),
-        };
-        Ok(Value {
-            kind,
-            text: &self.src[start..self.pos],
-        })
-    }
-
-    fn container(&mut self, depth: usize, close: u8, object: bool) -> Result<(), JsonError> {
-        if depth >= MAX_DEPTH {
-            return Err(JsonError::TooDeep);
-        }
-        self.pos += 1;
+    /// Skip whitespace, then validate one value and return it.
+    fn value(&mut self) -> Result<Value<'a>, JsonError> {
         self.skip_ws();
-        if self.peek() == Some(close) {
-            self.pos += 1;
-            return Ok(());
-        }
+        let start = self.pos;
+        // The open containers, innermost in bit 0 (1: object, 0: array),
+        // above a marker bit: 1 alone when none is open.
+        let mut open = 1u32;
         loop {
-            if object {
-                self.string()?;
-                self.skip_ws();
-                self.expect(b':')?;
-                self.skip_ws();
-            }
-            self.value(depth + 1)?;
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
+            // A value starts here.
+            match self.bump()? {
+                b @ (b'{' | b'[') => {
+                    if open >> MAX_DEPTH != 0 {
+                        return Err(JsonError::TooDeep);
+                    }
+                    let object = b == b'{';
+                    open = open << 1 | u32::from(object);
                     self.skip_ws();
-                }
-                Some(b) if b == close => {
+                    // `}` and `]` follow `{` and `[` two code points on.
+                    if self.peek() != Some(b + 2) {
+                        if object {
+                            self.key()?;
+                        }
+                        continue;
+                    }
                     self.pos += 1;
-                    return Ok(());
+                    open >>= 1;
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                b't' => self.literal(b"rue")?,
+                b'f' => self.literal(b"alse")?,
+                b'n' => self.literal(b"ull")?,
+                b'-' | b'0'..=b'9' => {
+                    self.pos -= 1;
+                    self.number()?;
                 }
                 _ => return Err(JsonError::Syntax),
             }
-        }
-    }
-
-    /// A string token; returns it with its quotes.
-    fn string(&mut self) -> Result<&'a [u8], JsonError> {
-        let start = self.pos;
-        self.expect(b'"')?;
-        loop {
-            match self.peek().ok_or(JsonError::Syntax)? {
-                b'"' => {
-                    self.pos += 1;
-                    return Ok(&self.src[start..self.pos]);
+            // A value ends here: close containers until one has a next item.
+            loop {
+                if open == 1 {
+                    return Ok(Value {
+                        text: &self.src[start..self.pos],
+                    });
                 }
-                b'\\' => {
-                    self.pos += 1;
-                    match self.peek().ok_or(JsonError::Syntax)? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 1,
-                        b'u' => {
-                            let hex = self.src.get(self.pos + 1..self.pos + 5);
-                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(JsonError::Syntax);
-                            }
-                            self.pos += 5;
+                let object = open & 1 == 1;
+                self.skip_ws();
+                match self.bump()? {
+                    b',' => {
+                        self.skip_ws();
+                        if object {
+                            self.key()?;
                         }
-                        _ => return Err(JsonError::Syntax),
+                        break;
                     }
+                    b'}' if object => open >>= 1,
+                    b']' if !object => open >>= 1,
+                    _ => return Err(JsonError::Syntax),
                 }
-                0x00..=0x1f => return Err(JsonError::Syntax),
-                _ => self.pos += 1,
             }
         }
     }
 
-    fn literal(&mut self, word: &[u8], kind: Kind) -> Result<Kind, JsonError> {
-        if self.src.get(self.pos..self.pos + word.len()) == Some(word) {
-            self.pos += word.len();
-            Ok(kind)
+    /// An object key, its colon and the whitespace around them; the raw key.
+    fn key(&mut self) -> Result<&'a [u8], JsonError> {
+        self.skip_ws();
+        self.expect(b'"')?;
+        let key = self.string()?;
+        self.skip_ws();
+        self.expect(b':')?;
+        self.skip_ws();
+        Ok(key)
+    }
+
+    /// The rest of a string after its opening quote; its raw contents.
+    fn string(&mut self) -> Result<&'a [u8], JsonError> {
+        let start = self.pos;
+        loop {
+            match self.bump()? {
+                b'"' => return Ok(&self.src[start..self.pos - 1]),
+                b'\\' => match self.bump()? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    b'u' => {
+                        for _ in 0..4 {
+                            if !self.bump()?.is_ascii_hexdigit() {
+                                return Err(JsonError::Syntax);
+                            }
+                        }
+                    }
+                    _ => return Err(JsonError::Syntax),
+                },
+                0x00..=0x1f => return Err(JsonError::Syntax),
+                _ => {}
+            }
+        }
+    }
+
+    /// The rest of a literal after its first letter.
+    fn literal(&mut self, rest: &[u8]) -> Result<(), JsonError> {
+        if self.src.get(self.pos..self.pos + rest.len()) == Some(rest) {
+            self.pos += rest.len();
+            Ok(())
         } else {
             Err(JsonError::Syntax)
         }
@@ -356,99 +401,71 @@ impl<'a> Cursor<'a> {
 
 /// Compare a raw (escaped) JSON string with plain bytes.
 fn raw_str_eq(raw: &[u8], plain: &[u8]) -> bool {
-    let mut decoded = Unescape::new(raw);
-    plain
-        .iter()
-        .all(|&p| matches!(decoded.next(), Some(Some(b)) if b == p))
-        && decoded.next().is_none()
-}
-
-/// Decodes the escapes of a raw JSON string into UTF-8 bytes; yields `None`
-/// for an escape it cannot decode (e.g. a lone surrogate).
-struct Unescape<'a> {
-    raw: &'a [u8],
-    pos: usize,
-    pending: [u8; 4],
-    pending_len: u8,
-    pending_pos: u8,
-}
-
-impl<'a> Unescape<'a> {
-    fn new(raw: &'a [u8]) -> Self {
-        Unescape {
-            raw,
-            pos: 0,
-            pending: [0; 4],
-            pending_len: 0,
-            pending_pos: 0,
-        }
-    }
-
-    fn hex4(&self, at: usize) -> Option<u32> {
-        let h = self.raw.get(at..at + 4)?;
-        h.iter()
-            .try_fold(0u32, |acc, &d| Some(acc * 16 + (d as char).to_digit(16)?))
-    }
-
-    fn unicode_escape(&mut self) -> Option<char> {
-        let hi = self.hex4(self.pos + 2)?;
-        self.pos += 6;
-        if (0xd800..0xdc00).contains(&hi) {
-            if self.raw.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                return None;
-            }
-            let lo = self.hex4(self.pos + 2)?;
-            if !(0xdc00..0xe000).contains(&lo) {
-                return None;
-            }
-            self.pos += 6;
-            char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
-        } else {
-            char::from_u32(hi)
+    let (mut pos, mut rest, mut buf) = (0, plain, [0; 4]);
+    loop {
+        match next_char(raw, &mut pos, &mut buf) {
+            Some([]) => return rest.is_empty(),
+            Some(bytes) => match rest.strip_prefix(bytes) {
+                Some(tail) => rest = tail,
+                None => return false,
+            },
+            None => return false,
         }
     }
 }
 
-impl Iterator for Unescape<'_> {
-    type Item = Option<u8>;
-
-    fn next(&mut self) -> Option<Option<u8>> {
-        if self.pending_pos < self.pending_len {
-            self.pending_pos += 1;
-            return Some(Some(self.pending[self.pending_pos as usize - 1]));
-        }
-        let b = *self.raw.get(self.pos)?;
-        if b != b'\\' {
-            self.pos += 1;
-            return Some(Some(b));
-        }
-        let simple = match self.raw.get(self.pos + 1) {
-            Some(b'"') => b'"',
-            Some(b'\\') => b'\\',
-            Some(b'/') => b'/',
-            Some(b'b') => 0x08,
-            Some(b'f') => 0x0c,
-            Some(b'n') => b'\n',
-            Some(b'r') => b'\r',
-            Some(b't') => b'\t',
-            Some(b'u') => {
-                let Some(ch) = self.unicode_escape() else {
-                    self.pos = self.raw.len();
-                    return Some(None);
-                };
-                let s = ch.encode_utf8(&mut self.pending);
-                self.pending_len = s.len() as u8;
-                self.pending_pos = 1;
-                return Some(Some(self.pending[0]));
-            }
-            _ => {
-                self.pos = self.raw.len();
-                return Some(None);
-            }
-        };
-        self.pos += 2;
-        Some(Some(simple))
+/// Decode the next character of a validated raw JSON string, at
+/// `raw[*pos..]`, into `buf` and consume it: its UTF-8 bytes, empty at the
+/// end; `None` for an escape that does not decode (a lone surrogate).
+fn next_char<'b>(raw: &[u8], pos: &mut usize, buf: &'b mut [u8; 4]) -> Option<&'b [u8]> {
+    let Some(&b) = raw.get(*pos) else {
+        return Some(&[]);
+    };
+    *pos += 1;
+    if b != b'\\' {
+        buf[0] = b;
+        return Some(&buf[..1]);
     }
+    Some(escape(raw, pos)?.encode_utf8(buf).as_bytes())
+}
+
+/// The character of the escape at `raw[*pos..]` (after its backslash),
+/// consumed; `None` for a lone surrogate.
+fn escape(raw: &[u8], pos: &mut usize) -> Option<char> {
+    let e = *raw.get(*pos)?;
+    *pos += 1;
+    let code = match e {
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => 0x0a,
+        b'r' => 0x0d,
+        b't' => 0x09,
+        b'u' => {
+            let hi = hex4(raw, *pos)?;
+            *pos += 4;
+            if !(0xd800..0xdc00).contains(&hi) {
+                hi
+            } else {
+                if raw.get(*pos..*pos + 2) != Some(b"\\u") {
+                    return None;
+                }
+                let lo = hex4(raw, *pos + 2)?;
+                if !(0xdc00..0xe000).contains(&lo) {
+                    return None;
+                }
+                *pos += 6;
+                0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00)
+            }
+        }
+        // `"`, `\` or `/`: the string was validated.
+        other => u32::from(other),
+    };
+    char::from_u32(code)
+}
+
+/// The four hex digits at `raw[at..]`.
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    digits_u32(raw.get(at..at + 4)?, 16)
 }
 
 #[cfg(test)]

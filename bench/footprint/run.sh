@@ -11,7 +11,6 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 targets=(thumbv7em-none-eabi thumbv8m.main-none-eabi)
 root=${CARGO_TARGET_DIR:-$here/target}
 out=$root/footprint
@@ -79,16 +78,11 @@ done
 
 # Recursion bounds for the stack analysis (NAME=N: a cycle through a
 # function whose name contains NAME nests at most N times):
-# - the JSON validator recurses value -> container -> value and refuses a
-#   container at depth json::MAX_DEPTH: MAX_DEPTH + 1 levels;
 # - formatting recurses where a Display impl formats: status.rs renders a
 #   version through its Display, which formats integers: 2 levels;
 # - core's panic for a bad str slice slices its own message at char
 #   boundaries only, so it cannot fail again: 1 level.
-json_depth=$(sed -n 's/^pub const MAX_DEPTH: usize = \([0-9]*\);$/\1/p' "$repo/src/json.rs")
-[[ -n $json_depth ]] || fail "json::MAX_DEPTH not found in src/json.rs"
 bounds=(
-    --bound "ota_agent::json::Cursor=$((json_depth + 1))"
     --bound "core::fmt::write=2"
     --bound "core::str::slice_error_fail=1"
 )
