@@ -47,18 +47,24 @@ impl Sha256 {
 
     /// Hash `data`, which follows `at` bytes already hashed.
     #[inline(never)]
-    fn update(&mut self, mut at: u32, mut data: &[u8]) {
-        while !data.is_empty() {
-            let pos = at as usize % 64;
+    fn update(&mut self, at: u32, mut data: &[u8]) {
+        let pos = at as usize % 64;
+        if pos != 0 {
+            // Complete the buffered block first.
             let take = (64 - pos).min(data.len());
             let (now, rest) = data.split_at(take);
             self.block[pos..pos + take].copy_from_slice(now);
             if pos + take == 64 {
                 compress256(&mut self.state, slice::from_ref(&self.block));
             }
-            at = at.wrapping_add(take as u32);
             data = rest;
         }
+        // Whole blocks are compressed where they are, in one call.
+        let (blocks, tail) = data.as_chunks::<64>();
+        if !blocks.is_empty() {
+            compress256(&mut self.state, blocks);
+        }
+        self.block[..tail.len()].copy_from_slice(tail);
     }
 
     /// The hash of the `len` bytes hashed so far (the state is kept). It
