@@ -61,7 +61,7 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
                     }
                     written += 1;
                 }
-                if chars % 4 == 0 && overflow {
+                if chars.is_multiple_of(4) && overflow {
                     return Err(Base64Error::OutputTooSmall);
                 }
             }

@@ -105,7 +105,7 @@ impl Config {
         if n == 0 || n as usize > WINDOW_BLOCKS || n.saturating_mul(bs) > MAX_REQUEST_BYTES {
             return Err(ConfigError::BlocksPerRequest);
         }
-        if self.http_range_size == 0 || self.http_range_size % bs != 0 {
+        if self.http_range_size == 0 || !self.http_range_size.is_multiple_of(bs) {
             return Err(ConfigError::HttpRangeSize);
         }
         if self.request_timeout_ms == 0 || self.self_test_timeout_ms == 0 || self.max_retries == 0 {

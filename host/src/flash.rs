@@ -50,12 +50,12 @@ impl Geometry {
         if !write_size.is_power_of_two() {
             return Err(ConfigError("the write unit must be a power of two"));
         }
-        if page_size == 0 || page_size % write_size != 0 {
+        if page_size == 0 || !page_size.is_multiple_of(write_size) {
             return Err(ConfigError(
                 "the page size must be a multiple of the write unit",
             ));
         }
-        if size == 0 || size % page_size != 0 {
+        if size == 0 || !size.is_multiple_of(page_size) {
             return Err(ConfigError(
                 "the size must be a non-zero multiple of the page size",
             ));
@@ -394,7 +394,7 @@ impl Flash {
         self.check_powered()?;
         let range = self.range(offset, data.len())?;
         let unit = self.geometry.write_size;
-        if offset % unit != 0 || data.len() as u32 % unit != 0 {
+        if !offset.is_multiple_of(unit) || !(data.len() as u32).is_multiple_of(unit) {
             return Err(FlashError::Misaligned {
                 offset,
                 len: data.len() as u32,
@@ -434,7 +434,7 @@ impl Flash {
         self.check_powered()?;
         self.range(offset, len as usize)?;
         let page = self.geometry.page_size;
-        if offset % page != 0 || len % page != 0 {
+        if !offset.is_multiple_of(page) || !len.is_multiple_of(page) {
             return Err(FlashError::Misaligned { offset, len });
         }
         for start in (offset..offset + len).step_by(page as usize) {

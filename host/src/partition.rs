@@ -151,8 +151,8 @@ impl Area {
         if end.is_none_or(|end| end > geometry.size()) {
             return Err(ConfigError("the partition is not inside the device"));
         }
-        if partition.offset % geometry.page_size() != 0
-            || partition.size % geometry.page_size() != 0
+        if !partition.offset.is_multiple_of(geometry.page_size())
+            || !partition.size.is_multiple_of(geometry.page_size())
         {
             return Err(ConfigError("the partition is not page-aligned"));
         }

@@ -55,7 +55,7 @@ pub struct HostSlot {
 impl HostSlot {
     /// The first `capacity` bytes of `area` (a multiple of its page size).
     pub fn new(area: Area, capacity: u32) -> Result<Self, ConfigError> {
-        if capacity > area.size() || capacity % area.geometry().page_size() != 0 {
+        if capacity > area.size() || !capacity.is_multiple_of(area.geometry().page_size()) {
             return Err(ConfigError("the capacity is not whole pages of the slot"));
         }
         Ok(HostSlot { area, capacity })

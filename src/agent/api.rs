@@ -61,7 +61,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             && align <= MAX_WRITE_ALIGN
             && erase.is_power_of_two()
             && erase >= align
-            && slot.capacity() % erase == 0;
+            && slot.capacity().is_multiple_of(erase);
         if !geometry_ok {
             return Err(ConfigError::SlotGeometry);
         }

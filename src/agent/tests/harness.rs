@@ -47,7 +47,7 @@ impl Slot {
         unit: u32,
     ) -> Result<core::ops::Range<usize>, PortError> {
         let (s, e) = (off as usize, off as usize + len);
-        if off % unit != 0 || len as u32 % unit != 0 || e > self.mem.len() {
+        if !off.is_multiple_of(unit) || !(len as u32).is_multiple_of(unit) || e > self.mem.len() {
             self.violations += 1;
             return Err(PortError(-22));
         }

@@ -39,7 +39,7 @@ pub enum Command {
 
 fn from_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: String = text.split_whitespace().collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     (0..digits.len())
