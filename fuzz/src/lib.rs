@@ -30,7 +30,7 @@ impl ImageSlot for Slot {
         ALIGN
     }
     fn erase(&mut self, offset: u32, len: u32) -> Result<(), PortError> {
-        assert!(offset % ERASE == 0 && len % ERASE == 0, "unaligned erase");
+        assert!(offset.is_multiple_of(ERASE) && len.is_multiple_of(ERASE), "unaligned erase");
         let end = (offset + len) as usize;
         assert!(end <= self.0.len(), "erase outside the slot");
         self.0[offset as usize..end].fill(0xff);
@@ -38,7 +38,7 @@ impl ImageSlot for Slot {
     }
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), PortError> {
         assert!(
-            offset % ALIGN == 0 && data.len() as u32 % ALIGN == 0,
+            offset.is_multiple_of(ALIGN) && (data.len() as u32).is_multiple_of(ALIGN),
             "unaligned write"
         );
         let end = offset as usize + data.len();
