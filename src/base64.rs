@@ -126,26 +126,15 @@ mod tests {
         // A whole quantum that does not fit is refused at once; the bytes of
         // a last, partial one only after the checks of the rest.
         let mut out = [0u8; 3];
-        assert_eq!(
-            decode(b"Zm9vZm9v-", &mut out),
-            Err(Base64Error::OutputTooSmall)
-        );
-        assert_eq!(
-            decode(b"Zm9vZg=x", &mut out),
-            Err(Base64Error::InvalidCharacter)
-        );
-        assert_eq!(
-            decode(b"Zm9vZm=", &mut out),
-            Err(Base64Error::InvalidLength)
-        );
-        assert_eq!(
-            decode(b"Zm9vZh", &mut out),
-            Err(Base64Error::NonZeroTrailingBits)
-        );
-        assert_eq!(
-            decode(b"Zm9vZg", &mut out),
-            Err(Base64Error::OutputTooSmall)
-        );
+        for (text, err) in [
+            (&b"Zm9vZm9v-"[..], Base64Error::OutputTooSmall),
+            (b"Zm9vZg=x", Base64Error::InvalidCharacter),
+            (b"Zm9vZm=", Base64Error::InvalidLength),
+            (b"Zm9vZh", Base64Error::NonZeroTrailingBits),
+            (b"Zm9vZg", Base64Error::OutputTooSmall),
+        ] {
+            assert_eq!(decode(text, &mut out), Err(err), "{text:?}");
+        }
     }
 
     proptest::proptest! {
