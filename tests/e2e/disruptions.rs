@@ -141,18 +141,7 @@ fn broker_restart_mid_download_resumes_without_refetching() {
         .expect("mosquitto restarts on the same port");
     device.wait_for("the reconnect", |e| *e == DeviceEvent::Connected);
 
-    let stats = match device.wait_for("Activate", |e| {
-        matches!(
-            e,
-            DeviceEvent::Agent {
-                event: Event::Activate,
-                ..
-            }
-        )
-    }) {
-        DeviceEvent::Agent { statistics, .. } => statistics,
-        _ => unreachable!(),
-    };
+    let stats = device.activation_statistics("job-restart");
     world.expect_terminal(
         "thing-restart",
         "job-restart",
@@ -203,18 +192,7 @@ fn duplicate_and_late_blocks() {
     let total = blocks(image.len());
     world.ota_job("thing-dup", "job-dup", &image, Protocol::Mqtt, &world.key);
 
-    let stats = match device.wait_for("Activate", |e| {
-        matches!(
-            e,
-            DeviceEvent::Agent {
-                event: Event::Activate,
-                ..
-            }
-        )
-    }) {
-        DeviceEvent::Agent { statistics, .. } => statistics,
-        _ => unreachable!(),
-    };
+    let stats = device.activation_statistics("job-dup");
     world.expect_terminal(
         "thing-dup",
         "job-dup",
@@ -272,18 +250,7 @@ fn power_cut_mid_download_resumes_from_the_record() {
         "resumed at {resumed_at}, had {before}"
     );
 
-    let stats = match device.wait_for("Activate", |e| {
-        matches!(
-            e,
-            DeviceEvent::Agent {
-                event: Event::Activate,
-                ..
-            }
-        )
-    }) {
-        DeviceEvent::Agent { statistics, .. } => statistics,
-        _ => unreachable!(),
-    };
+    let stats = device.activation_statistics("job-cut");
     assert_eq!(
         stats.processed,
         total - resumed_at,
@@ -334,18 +301,7 @@ fn expired_download_url_is_refreshed() {
         &world.key,
     );
 
-    let stats = match device.wait_for("Activate", |e| {
-        matches!(
-            e,
-            DeviceEvent::Agent {
-                event: Event::Activate,
-                ..
-            }
-        )
-    }) {
-        DeviceEvent::Agent { statistics, .. } => statistics,
-        _ => unreachable!(),
-    };
+    let stats = device.activation_statistics("job-expired");
     assert_eq!(stats.dropped, 0, "{stats:?}");
     world.expect_terminal(
         "thing-expired",

@@ -10,27 +10,6 @@ use ota_agent_host::{DeviceEvent, SwapType};
 use otactl::jobdoc::Protocol;
 use otactl::service::JobStatus;
 
-/// The statistics the agent had when it asked for activation.
-fn activation_statistics(device: &mut TestDevice, job: &str) -> Statistics {
-    match device.wait_for("Activate", |e| {
-        matches!(
-            e,
-            DeviceEvent::Agent {
-                event: Event::Activate,
-                ..
-            }
-        )
-    }) {
-        DeviceEvent::Agent {
-            statistics, job_id, ..
-        } => {
-            assert_eq!(job_id.as_deref(), Some(job));
-            statistics
-        }
-        _ => unreachable!(),
-    }
-}
-
 /// After a successful update to `image` (1.1.0): the new image runs,
 /// confirmed, the old one waits in the secondary slot, and a power cycle
 /// boots the new one without a swap.
@@ -97,7 +76,7 @@ fn full_update_over_mqtt() {
     let total = blocks(image.len());
     world.ota_job("thing-mqtt", "job-mqtt", &image, Protocol::Mqtt, &world.key);
 
-    let stats = activation_statistics(&mut device, "job-mqtt");
+    let stats = device.activation_statistics("job-mqtt");
     assert_eq!(stats.processed, total, "{stats:?}");
     assert_eq!(stats.dropped, 0, "{stats:?}");
     assert_eq!((stats.received, stats.queued), (total, total), "{stats:?}");
@@ -127,7 +106,7 @@ fn full_update_over_http() {
     let image = firmware_image("1.1.0", SelfTest::Pass);
     world.ota_job("thing-http", "job-http", &image, Protocol::Http, &world.key);
 
-    let stats = activation_statistics(&mut device, "job-http");
+    let stats = device.activation_statistics("job-http");
     assert_eq!(stats.dropped, 0, "{stats:?}");
     assert!(stats.processed >= blocks(image.len()) / 4, "{stats:?}");
     assert_eq!(stats.received, stats.processed, "{stats:?}");
@@ -220,7 +199,7 @@ fn update_over_tls_with_a_client_certificate() {
     device.wait_for("the TLS connection", |e| *e == DeviceEvent::Connected);
     let image = firmware_image("1.1.0", SelfTest::Pass);
     world.ota_job("thing-tls", "job-tls", &image, Protocol::Mqtt, &world.key);
-    let stats = activation_statistics(&mut device, "job-tls");
+    let stats = device.activation_statistics("job-tls");
     assert_eq!(
         (stats.processed, stats.dropped),
         (blocks(image.len()), 0),

@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use ota_agent::mcuboot::ImageVersion;
-use ota_agent::{Config, Protocols};
+use ota_agent::{Config, Event, Protocols, Statistics};
 use ota_agent_host::device::firmware::{Firmware, SelfTest};
 use ota_agent_host::image::{self, ImageOptions};
 use ota_agent_host::mqtt::Backoff;
@@ -350,6 +350,28 @@ impl TestDevice {
                 && s.connected
                 && s.state == ota_agent::State::WaitingForJob
         })
+    }
+
+    /// Wait for the agent's Activate event for `job` and return the
+    /// statistics it carried: the transfer's, as the agent counted them.
+    pub fn activation_statistics(&mut self, job: &str) -> Statistics {
+        match self.wait_for("Activate", |e| {
+            matches!(
+                e,
+                DeviceEvent::Agent {
+                    event: Event::Activate,
+                    ..
+                }
+            )
+        }) {
+            DeviceEvent::Agent {
+                statistics, job_id, ..
+            } => {
+                assert_eq!(job_id.as_deref(), Some(job));
+                statistics
+            }
+            _ => unreachable!(),
+        }
     }
 }
 
