@@ -87,7 +87,8 @@ pub enum ConfigError {
     StatusFrequency,
     /// Neither MQTT nor HTTP is enabled.
     NoProtocol,
-    /// The thing name is empty, longer than 128 bytes, or contains `/ + # \0`.
+    /// The thing name is empty, longer than 128 bytes, or has a byte that is
+    /// not printable ASCII or is one of `/ + #` (AWS allows `[A-Za-z0-9:_-]`).
     ThingName,
     /// The slot's write unit is above [`MAX_WRITE_ALIGN`](crate::MAX_WRITE_ALIGN)
     /// or not a power of two, or its erase unit is not a power of two.

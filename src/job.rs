@@ -96,7 +96,7 @@ pub fn valid_name(name: &[u8], max: usize) -> bool {
 fn as_name(v: Value<'_>, max: usize) -> Option<&str> {
     let raw = v.raw_str()?;
     valid_name(raw, max)
-        .then(|| core::str::from_utf8(raw).ok())
+        .then(|| crate::ascii::ascii(raw))
         .flatten()
 }
 

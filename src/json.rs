@@ -139,9 +139,10 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// Decode a string's escapes into `out`; its length, or `None` if this is
-    /// not a string, it does not fit, or it is not valid UTF-8.
-    pub fn decode_str<'o>(&self, out: &'o mut [u8]) -> Option<&'o str> {
+    /// Decode a string's escapes into `out`: the decoded bytes (UTF-8 when
+    /// the document is), or `None` if this is not a string, it does not fit,
+    /// or an escape is invalid (a lone surrogate).
+    pub fn decode_str<'o>(&self, out: &'o mut [u8]) -> Option<&'o [u8]> {
         let raw = self.raw_str()?;
         let (mut pos, mut n, mut buf) = (0, 0, [0; 4]);
         loop {
@@ -152,7 +153,7 @@ impl<'a> Value<'a> {
             out.get_mut(n..n + bytes.len())?.copy_from_slice(bytes);
             n += bytes.len();
         }
-        core::str::from_utf8(out.get(..n)?).ok()
+        out.get(..n)
     }
 
     /// A strict u32: a JSON number, or a string, holding decimal digits (no
@@ -552,7 +553,7 @@ mod tests {
     fn decodes_strings() {
         let v = p(r#""a\/b\u00e9\ud83d\ude00\n""#).unwrap();
         let mut buf = [0u8; 32];
-        assert_eq!(v.decode_str(&mut buf), Some("a/bé😀\n"));
+        assert_eq!(v.decode_str(&mut buf), Some("a/bé😀\n".as_bytes()));
         let mut small = [0u8; 3];
         assert_eq!(v.decode_str(&mut small), None);
         let lone = p(r#""\ud83d""#).unwrap();

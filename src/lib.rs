@@ -21,12 +21,13 @@
 //! return `None`, then sleeps until `poll_timeout` or the next input.
 #![no_std]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 #[cfg(test)]
 extern crate std;
 
 mod agent;
+mod ascii;
 pub mod base64;
 pub mod cbor;
 mod config;

@@ -44,7 +44,9 @@ pub enum HttpOutcome {
 fn valid_thing_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_THING_NAME_LEN
-        && !name.bytes().any(|b| matches!(b, b'/' | b'+' | b'#' | 0))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'/' | b'+' | b'#'))
 }
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
@@ -317,7 +319,18 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// An MQTT message, on any topic: the agent takes job documents on
     /// `notify-next` and `$next/get/accepted` and blocks on the current
     /// stream's data topic, and ignores the rest. The payload is not kept.
-    pub fn handle_message(&mut self, now: Instant, topic: &str, payload: &[u8]) -> Processed {
+    /// The topic may be given as text or as the bytes the MQTT client
+    /// received (no UTF-8 check is needed).
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        topic: impl AsRef<[u8]>,
+        payload: &[u8],
+    ) -> Processed {
+        self.on_message(now, topic.as_ref(), payload)
+    }
+
+    fn on_message(&mut self, now: Instant, topic: &[u8], payload: &[u8]) -> Processed {
         let active = !self.suspended && !matches!(self.phase, Phase::Init | Phase::Stopped);
         match topics::classify(&self.thing, topic) {
             Incoming::Other => Processed::NotForAgent,
@@ -331,7 +344,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             Incoming::NotifyNext | Incoming::NextAccepted => Processed::JobDocumentIgnored,
             Incoming::StreamData(stream) => {
                 self.stats.received += 1;
-                let ours = active && stream == self.job.stream;
+                let ours = active && stream == self.job.stream.as_bytes();
                 self.on_block(now, ours, payload)
             }
         }
@@ -427,6 +440,9 @@ mod tests {
         assert!(!valid_thing_name("a/b"));
         assert!(!valid_thing_name("a+b"));
         assert!(!valid_thing_name("a#"));
+        assert!(!valid_thing_name("a b"));
+        assert!(!valid_thing_name("a\0"));
+        assert!(!valid_thing_name("thé"));
         assert!(valid_thing_name(&"x".repeat(128)));
         assert!(!valid_thing_name(&"x".repeat(129)));
     }

@@ -170,16 +170,16 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
     }
 
-    /// Store the job's pre-signed URL (decoded); false if it does not fit.
     /// Store the job's pre-signed URL, decoded straight into the agent's
-    /// buffer (no copy on the stack); false if it does not fit or has
-    /// characters a URL cannot (the buffer then holds no URL).
+    /// buffer (no copy on the stack); false if it does not fit or has a byte
+    /// a URL cannot (anything but printable ASCII: RFC 3986 URLs are
+    /// percent-encoded); the buffer then holds no URL.
     fn store_url(&mut self, j: &OtaJob<'_>) -> bool {
         let len = j
             .url
             .and_then(|u| u.decode_str(&mut self.url))
-            .filter(|url| !url.bytes().any(|b| b <= b' ' || b == 0x7f))
-            .map_or(0, str::len);
+            .filter(|url| url.iter().all(u8::is_ascii_graphic))
+            .map_or(0, <[u8]>::len);
         self.url_len = len;
         len > 0
     }

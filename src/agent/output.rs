@@ -101,7 +101,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             if d.plane() == Plane::Http {
                 let (first, last) = d.next_range(self.config.http_range_size);
                 return Some(Transmit::HttpGet {
-                    url: core::str::from_utf8(&self.url[..self.url_len]).ok()?,
+                    url: crate::ascii::ascii(&self.url[..self.url_len])?,
                     first,
                     last,
                 });
@@ -115,7 +115,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let mut w = SliceWriter::new(&mut buf.0);
         topics::write(&mut w, topic, &self.thing, name).ok()?;
         let (topic, rest) = w.split();
-        let topic = core::str::from_utf8(topic).ok()?;
+        let topic = crate::ascii::ascii(topic)?;
         let (len, qos, delivery) = match kind {
             Kind::Subscribe(qos) => return Some(Transmit::Subscribe { topic, qos }),
             Kind::Unsubscribe => return Some(Transmit::Unsubscribe { topic }),

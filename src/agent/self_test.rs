@@ -120,7 +120,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if !matches!(r.stage, Stage::Committing | Stage::RollingBack) {
             return false;
         }
-        self.adopt(core::str::from_utf8(r.job_id).unwrap_or_default());
+        self.adopt(crate::ascii::ascii(r.job_id).unwrap_or_default());
         let runs = self.platform.boot().running_version().packed() == r.version;
         let committing = r.stage == Stage::Committing;
         match (committing, runs) {

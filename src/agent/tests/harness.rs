@@ -417,7 +417,7 @@ impl Dut {
     }
 
     pub fn msg(&mut self, suffix: &str, payload: &[u8]) -> Processed {
-        let p = self.agent.handle_message(self.now, &topic(suffix), payload);
+        let p = self.agent.handle_message(self.now, topic(suffix), payload);
         self.pump();
         p
     }

@@ -134,6 +134,22 @@ fn quirk_unusable_jobs_fail_with_a_reason_before_flash() {
             r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x0000000d"}}"#,
             FailReason::UnsupportedProtocol,
         ),
+        // A URL is printable ASCII (RFC 3986 percent-encodes the rest).
+        (
+            JobSpec::for_file("url-utf8", &file).http("https://h/caf\u{e9}"),
+            r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x0000000d"}}"#,
+            FailReason::UnsupportedProtocol,
+        ),
+        (
+            JobSpec::for_file("url-escape", &file).http(r"https://h/\u00e9"),
+            r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x0000000d"}}"#,
+            FailReason::UnsupportedProtocol,
+        ),
+        (
+            JobSpec::for_file("url-control", &file).http(r"https://h/\u0007"),
+            r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x0000000d"}}"#,
+            FailReason::UnsupportedProtocol,
+        ),
     ];
     for (spec, body, reason) in cases {
         let mut d = started();

@@ -194,7 +194,7 @@ fn intermediate_states_before_the_port_drains() {
     d.pump();
     d.agent.handle_message(
         d.now,
-        &topic("jobs/$next/get/accepted"),
+        topic("jobs/$next/get/accepted"),
         JobSpec::for_file("j", &f).doc().as_bytes(),
     );
     assert_eq!(d.agent.state(), State::CreatingFile);

@@ -139,9 +139,7 @@ fn api_handle_message(agent: &mut OtaAgent, now: Instant, rx: &mut [u8]) {
     let Some((topic, payload)) = rx.get(..len).and_then(|m| m.split_at_checked(topic_len)) else {
         return;
     };
-    if let Ok(topic) = core::str::from_utf8(topic) {
-        sink(agent.handle_message(now, topic, payload));
-    }
+    sink(agent.handle_message(now, topic, payload));
 }
 
 #[inline(never)]

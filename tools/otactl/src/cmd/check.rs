@@ -53,7 +53,7 @@ fn ota(job: &OtaJob<'_>) -> Value {
         "filesize": job.file_size,
         "fileType": job.file_type,
         "signature_bytes": job.signature.len(),
-        "update_data_url": job.url.and_then(|u| u.decode_str(&mut url).map(str::to_owned)),
+        "update_data_url": job.url.and_then(|u| u.decode_str(&mut url).map(|b| String::from_utf8_lossy(b).into_owned())),
     });
     json!({
         "kind": if job.self_test { "self_test" } else { "ota" },

@@ -136,11 +136,11 @@ fn step(
         }
         Input::Message { data, topic_len } => {
             let (topic, payload) = data.split_at(topic_len.min(data.len()));
-            match (driver.as_mut(), core::str::from_utf8(topic)) {
-                (Some(d), Ok(topic)) => {
+            match driver.as_mut() {
+                Some(d) => {
                     d.handle_message(topic, payload);
                 }
-                _ => log::debug!("ota: message ignored"),
+                None => log::debug!("ota: message ignored"),
             }
         }
         Input::Puback(id) => {

@@ -56,7 +56,7 @@ impl<P: Platform, L: Link, const URL_CAP: usize> Driver<P, L, URL_CAP> {
     }
 
     /// An MQTT message the application's event handler passed on.
-    pub fn handle_message(&mut self, topic: &str, payload: &[u8]) -> Processed {
+    pub fn handle_message(&mut self, topic: &[u8], payload: &[u8]) -> Processed {
         self.apply(|agent, now| agent.handle_message(now, topic, payload))
     }
 

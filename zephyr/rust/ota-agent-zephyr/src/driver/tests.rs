@@ -49,7 +49,7 @@ fn puback_of_a_status_moves_the_agent_on() {
     d.apply(|a, now| a.start(now)).unwrap();
     shim.mqtt();
     let doc = br#"{"execution":{"jobId":"reboot-1","jobDocument":{"op":"reboot"}}}"#;
-    let topic = "$aws/things/thing-1/jobs/$next/get/accepted";
+    let topic = b"$aws/things/thing-1/jobs/$next/get/accepted";
     assert_eq!(d.handle_message(topic, doc), Processed::JobDocument);
     let sent = shim.mqtt();
     assert_eq!(sent.len(), 1);
