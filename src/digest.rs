@@ -72,18 +72,21 @@ impl Sha256 {
     /// function's 7 KiB from being inlined into `update`, its only other caller.
     #[inline(never)]
     fn finalize(&self, len: u32) -> [u8; 32] {
-        let mut sha = self.clone();
+        let mut state = self.state;
         let pos = len as usize % 64;
-        sha.block[pos] = 0x80;
-        sha.block[pos + 1..].fill(0);
+        // Zeroed whole, then the buffered bytes copied in: clearing from
+        // `pos` on would link a separate unaligned memset.
+        let mut block = [0u8; 64];
+        block[..pos].copy_from_slice(&self.block[..pos]);
+        block[pos] = 0x80;
         if pos >= 56 {
-            compress256(&mut sha.state, slice::from_ref(&sha.block));
-            sha.block = [0; 64];
+            compress256(&mut state, slice::from_ref(&block));
+            block = [0; 64];
         }
-        sha.block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
-        compress256(&mut sha.state, slice::from_ref(&sha.block));
+        block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+        compress256(&mut state, slice::from_ref(&block));
         let mut out = [0u8; 32];
-        for (i, word) in sha.state.iter().enumerate() {
+        for (i, word) in state.iter().enumerate() {
             out[4 * i..4 * i + 4].copy_from_slice(&word.to_be_bytes());
         }
         out
