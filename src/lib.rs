@@ -23,7 +23,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 extern crate std;
 
 mod agent;
@@ -41,6 +41,8 @@ mod platform;
 mod reason;
 mod resume;
 mod status;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod time;
 mod topics;
 mod transmit;

@@ -1,10 +1,10 @@
-//! A device under test: the agent on a RAM platform with NOR semantics, a
-//! recording port, and a miniature stream service.
+//! A device under test: the agent on the RAM platform of [`crate::testing`]
+//! (NOR semantics), a recording port, and a miniature stream service.
 
 use crate::platform::*;
+use crate::testing::{signing_key, Boot, OnViolation, RamPlatform, Slot};
 use crate::{
-    Agent, Config, DeliveryToken, Event, Instant, P256Verifier, Processed, QoS, Transmit,
-    TransmitBuffer,
+    Agent, Config, DeliveryToken, Event, Instant, Processed, QoS, Transmit, TransmitBuffer,
 };
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 use minicbor::{Decoder, Encoder};
@@ -15,206 +15,18 @@ use std::vec::Vec;
 use std::{format, vec};
 
 pub const THING: &str = "thing-1";
-pub const ERASE: u32 = 4096;
-pub const ALIGN: u32 = 4;
-
-/// The image slot: RAM with NOR rules. Violations are counted (and refused).
-pub struct Slot {
-    pub mem: Vec<u8>,
-    pub writes: u32,
-    pub erases: u32,
-    pub erased_bytes: u64,
-    pub violations: u32,
-    pub fail_writes: bool,
-}
-
-impl Slot {
-    pub fn new(capacity: u32) -> Self {
-        Slot {
-            mem: vec![0xa5; capacity as usize],
-            writes: 0,
-            erases: 0,
-            erased_bytes: 0,
-            violations: 0,
-            fail_writes: false,
-        }
-    }
-
-    fn range(
-        &mut self,
-        off: u32,
-        len: usize,
-        unit: u32,
-    ) -> Result<core::ops::Range<usize>, PortError> {
-        let (s, e) = (off as usize, off as usize + len);
-        if !off.is_multiple_of(unit) || !(len as u32).is_multiple_of(unit) || e > self.mem.len() {
-            self.violations += 1;
-            return Err(PortError(-22));
-        }
-        Ok(s..e)
-    }
-}
-
-impl ImageSlot for Slot {
-    fn capacity(&self) -> u32 {
-        self.mem.len() as u32
-    }
-    fn erase_size(&self) -> u32 {
-        ERASE
-    }
-    fn write_align(&self) -> u32 {
-        ALIGN
-    }
-    fn erase(&mut self, offset: u32, len: u32) -> Result<(), PortError> {
-        let r = self.range(offset, len as usize, ERASE)?;
-        self.erases += 1;
-        self.erased_bytes += len as u64;
-        self.mem[r].fill(0xff);
-        Ok(())
-    }
-    fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), PortError> {
-        if self.fail_writes {
-            return Err(PortError(-5));
-        }
-        let r = self.range(offset, data.len(), ALIGN)?;
-        if self.mem[r.clone()].iter().any(|&b| b != 0xff) {
-            self.violations += 1;
-            return Err(PortError(-14));
-        }
-        self.writes += 1;
-        self.mem[r].copy_from_slice(data);
-        Ok(())
-    }
-    fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), PortError> {
-        let s = offset as usize;
-        let src = self.mem.get(s..s + buf.len()).ok_or(PortError(-22))?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-}
-
-/// The bootloader, recording what it was asked.
-pub struct Boot {
-    pub version: Version,
-    pub state: BootState,
-    pub upgrade_requested: bool,
-    pub confirmed: bool,
-    pub rejected: bool,
-    pub reboots: u32,
-    pub refuse_upgrade: bool,
-}
-
-impl BootControl for Boot {
-    fn running_version(&self) -> Version {
-        self.version
-    }
-    fn state(&mut self) -> BootState {
-        self.state
-    }
-    fn request_test_upgrade(&mut self) -> Result<(), PortError> {
-        if self.refuse_upgrade {
-            return Err(PortError(-14));
-        }
-        self.upgrade_requested = true;
-        Ok(())
-    }
-    fn confirm(&mut self) -> Result<(), PortError> {
-        self.confirmed = true;
-        self.state = BootState::Confirmed;
-        Ok(())
-    }
-    fn reject(&mut self) -> Result<(), PortError> {
-        self.rejected = true;
-        Ok(())
-    }
-    fn reboot(&mut self) {
-        self.reboots += 1;
-    }
-}
-
-/// The progress store.
-#[derive(Default)]
-pub struct Store {
-    pub record: Option<Vec<u8>>,
-    pub saves: u32,
-}
-
-impl ProgressStore for Store {
-    fn load(&mut self, buf: &mut [u8]) -> Option<usize> {
-        let r = self.record.as_ref()?;
-        buf.get_mut(..r.len())?.copy_from_slice(r);
-        Some(r.len())
-    }
-    fn save(&mut self, record: &[u8]) -> Result<(), PortError> {
-        self.saves += 1;
-        self.record = Some(record.to_vec());
-        Ok(())
-    }
-    fn clear(&mut self) -> Result<(), PortError> {
-        self.record = None;
-        Ok(())
-    }
-}
-
-pub struct TestPlatform {
-    pub slot: Slot,
-    pub boot: Boot,
-    pub store: Store,
-    pub verifier: P256Verifier,
-    pub custom_reply: CustomJobReply,
-    pub custom_seen: Vec<(String, Vec<u8>)>,
-}
-
-impl Platform for TestPlatform {
-    type Slot = Slot;
-    type Boot = Boot;
-    type Store = Store;
-    type Verifier = P256Verifier;
-    fn slot(&mut self) -> &mut Slot {
-        &mut self.slot
-    }
-    fn boot(&mut self) -> &mut Boot {
-        &mut self.boot
-    }
-    fn store(&mut self) -> &mut Store {
-        &mut self.store
-    }
-    fn verifier(&mut self) -> &mut P256Verifier {
-        &mut self.verifier
-    }
-    fn custom_job(&mut self, job: &CustomJob<'_>) -> CustomJobReply {
-        self.custom_seen
-            .push((job.job_id.to_string(), job.document.to_vec()));
-        self.custom_reply
-    }
-}
-
-pub fn signing_key() -> SigningKey {
-    SigningKey::from_slice(&[0x42; 32]).unwrap()
-}
 
 pub fn other_key() -> SigningKey {
     SigningKey::from_slice(&[0x17; 32]).unwrap()
 }
 
-pub fn platform(capacity: u32, version: Version) -> TestPlatform {
-    let public = signing_key().verifying_key().to_sec1_point(false);
-    TestPlatform {
-        slot: Slot::new(capacity),
-        boot: Boot {
-            version,
-            state: BootState::Confirmed,
-            upgrade_requested: false,
-            confirmed: false,
-            rejected: false,
-            reboots: 0,
-            refuse_upgrade: false,
-        },
-        store: Store::default(),
-        verifier: P256Verifier::from_sec1(public.as_bytes()).unwrap(),
-        custom_reply: CustomJobReply::Decline,
-        custom_seen: Vec::new(),
-    }
+/// A confirmed device running `version`; breaches of the slot's contract are
+/// counted in `slot.violations` and refused.
+pub fn platform(capacity: u32, version: Version) -> RamPlatform {
+    RamPlatform::new(
+        Slot::new(capacity, 0xa5, OnViolation::Refuse),
+        Boot::new(version, BootState::Confirmed),
+    )
 }
 
 /// An MCUboot image: 0x200-byte header, `len` payload bytes, SHA-256 TLV.
@@ -355,7 +167,7 @@ impl Sent {
     }
 }
 
-pub type TestAgent = Agent<TestPlatform, 512>;
+pub type TestAgent = Agent<RamPlatform, 512>;
 
 /// The device under test.
 pub struct Dut {
@@ -368,7 +180,7 @@ pub struct Dut {
 }
 
 impl Dut {
-    pub fn new(config: Config, platform: TestPlatform) -> Self {
+    pub fn new(config: Config, platform: RamPlatform) -> Self {
         Dut {
             agent: Agent::new(config, THING, platform).unwrap(),
             now: Instant::from_millis(1_000),
@@ -379,14 +191,14 @@ impl Dut {
         }
     }
 
-    pub fn started(config: Config, platform: TestPlatform) -> Self {
+    pub fn started(config: Config, platform: RamPlatform) -> Self {
         let mut d = Dut::new(config, platform);
         d.agent.start(d.now).unwrap();
         d.pump();
         d
     }
 
-    pub fn pf(&mut self) -> &mut TestPlatform {
+    pub fn pf(&mut self) -> &mut RamPlatform {
         self.agent.platform()
     }
 
