@@ -6,11 +6,12 @@
 #![no_main]
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use ota_agent::testing::RamPlatform;
 use ota_agent::{
     Agent, Config, DeliveryToken, Event, HttpOutcome, ImageVerdict, Instant, Transmit,
     TransmitBuffer,
 };
-use ota_agent_fuzz::{artifacts, block, RamPlatform};
+use ota_agent_fuzz::{artifacts, block, platform};
 
 const THING: &str = "t";
 const BS: usize = 1024;
@@ -46,7 +47,7 @@ fuzz_target!(|input: Input| {
         ..Config::default()
     };
     let mut agent: Agent<RamPlatform, 64> =
-        Agent::new(config, THING, RamPlatform::new(input.on_trial)).unwrap();
+        Agent::new(config, THING, platform(input.on_trial)).unwrap();
     let mut now = Instant::from_millis(0);
     let _ = agent.start(now);
     let mut tokens: Vec<DeliveryToken> = Vec::new();
@@ -153,7 +154,7 @@ fuzz_target!(|input: Input| {
                     &a.files[0]
                 };
                 assert_eq!(
-                    &agent.platform().slot.0[..f.len()],
+                    &agent.platform().slot.mem[..f.len()],
                     &f[..],
                     "activate without the file"
                 );
