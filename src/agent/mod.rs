@@ -154,6 +154,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         &mut self.job
     }
 
+    // Out of line: its 64-bit saturating add repeats at every caller otherwise.
+    #[inline(never)]
     fn after(&self, now: Instant) -> Instant {
         now.plus_millis(self.config.request_timeout_ms)
     }
@@ -196,6 +198,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// The active job failed: tell the application, report FAILED, then wait
     /// for the next job.
+    // Out of line: LTO would copy it into every handler that calls it.
+    #[inline(never)]
     fn fail(&mut self, now: Instant, reason: crate::FailReason) {
         self.push_event(Event::Fail(reason));
         self.report_failure(now, reason, After::NextJob);

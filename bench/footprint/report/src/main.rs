@@ -395,6 +395,19 @@ fn print_target(t: &Target) {
         }
         println!("{line}");
     }
+    // compiler_builtins' mem* symbols are weak: in a Zephyr image, which
+    // always links a C library, that library's memcpy/memset take their
+    // place, so a product pays nothing more for the agent's calls to them.
+    for (c, b) in CONFIGS.iter().zip(&t.builds) {
+        let (flash, _) = agent_logic(t, b);
+        let runtime = bytes_of(&b.stub, &t.baseline, |n| crate_of(n) == "compiler_builtins");
+        let name = c.title.split(':').next().unwrap_or(c.title);
+        println!(
+            "    {name}, without the compiler runtime (a Zephyr image has the C library's): \
+             flash {}",
+            verdict(flash - runtime, BUDGET_FLASH)
+        );
+    }
 }
 
 /// What the agent logic and the crypto consist of, for one target.
