@@ -215,8 +215,15 @@ impl Download {
             slot.write(offset, whole).map_err(flash)?;
         }
         if !tail.is_empty() {
-            let mut padded = [0xffu8; MAX_WRITE_ALIGN as usize];
-            padded[..tail.len()].copy_from_slice(tail);
+            // The padding must stay erased (0xff). Built as the complement
+            // of a zeroed buffer: a 0xff fill would link another memset.
+            let mut padded = [0u8; MAX_WRITE_ALIGN as usize];
+            for (p, t) in padded.iter_mut().zip(tail) {
+                *p = !t;
+            }
+            for p in &mut padded[..=mask] {
+                *p = !*p;
+            }
             slot.write(offset + whole.len() as u32, &padded[..=mask])
                 .map_err(flash)?;
         }

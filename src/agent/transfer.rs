@@ -105,8 +105,6 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.request_deadline = Some(now.plus_millis(self.config.request_timeout_ms));
     }
 
-    // Out of line: LTO would copy it into every handler that calls it.
-    #[inline(never)]
     fn drop_data(&mut self, reason: DropReason) -> Processed {
         self.stats.dropped += 1;
         Processed::BlockDropped(reason)
