@@ -154,3 +154,16 @@ fn a_non_firmware_file_is_verified_and_reported_succeeded() {
     assert!(!ev.contains(&Event::Activate));
     assert_eq!(d.pf().store.record, None);
 }
+
+#[test]
+fn the_last_write_unit_is_padded_with_erased_bytes() {
+    let file = image(30_001, (1, 2, 0));
+    assert_eq!(file.len() % crate::testing::ALIGN as usize, 1);
+    let mut d = run(&JobSpec::for_file("j", &file), &file, false);
+    d.ack_all();
+    assert_eq!(d.take_events().last(), Some(&Event::Activate));
+    let mem = &d.pf().slot.mem;
+    assert_eq!(&mem[..file.len()], &file[..]);
+    assert_eq!(&mem[file.len()..file.len() + 3], &[0xff; 3]);
+    assert_eq!(d.pf().slot.violations, 0);
+}
