@@ -112,8 +112,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// A message on a stream data topic (`ours`: the current job's stream,
     /// agent active).
-    // Out of line: inlined into the message handler it made that larger than
-    // the two functions apart (measured, bench/footprint).
+    // Out of line: inlined, it made the message handler larger than the two
+    // functions are apart (measured, bench/footprint).
     #[inline(never)]
     pub(super) fn on_block(&mut self, now: Instant, ours: bool, payload: &[u8]) -> Processed {
         let Phase::Transfer(d) = &mut self.phase else {
