@@ -253,6 +253,11 @@ fn agent_logic(t: &Target, b: &Build) -> (u64, u64) {
     (s.flash() - base.flash() - sha, s.ram() - base.ram())
 }
 
+/// The compiler runtime (mem*, 64-bit division) inside the agent logic.
+fn compiler_runtime(t: &Target, b: &Build) -> u64 {
+    bytes_of(&b.stub, &t.baseline, |n| crate_of(n) == "compiler_builtins")
+}
+
 fn handler_name(name: &str) -> &str {
     name.strip_prefix(HANDLER_PREFIX).unwrap_or(name)
 }
@@ -326,7 +331,7 @@ fn print_target(t: &Target) {
         );
         split_row(
             "  of which compiler runtime (mem*, u64 div)",
-            bytes_of(&b.stub, &t.baseline, |n| crate_of(n) == "compiler_builtins"),
+            compiler_runtime(t, b),
             None,
             None,
         );
@@ -400,7 +405,7 @@ fn print_target(t: &Target) {
     // place, so a product pays nothing more for the agent's calls to them.
     for (c, b) in CONFIGS.iter().zip(&t.builds) {
         let (flash, _) = agent_logic(t, b);
-        let runtime = bytes_of(&b.stub, &t.baseline, |n| crate_of(n) == "compiler_builtins");
+        let runtime = compiler_runtime(t, b);
         let name = c.title.split(':').next().unwrap_or(c.title);
         println!(
             "    {name}, without the compiler runtime (a Zephyr image has the C library's): \
