@@ -225,7 +225,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 let Phase::Transfer(d) = &self.phase else {
                     return;
                 };
-                if d.plane() == Plane::Http && j.url.is_some() {
+                if Self::plane(d) == Plane::Http && j.url.is_some() {
                     let waiting = d.awaiting_url;
                     if !self.store_url(j) {
                         // The old URL was overwritten by an unusable one.

@@ -98,7 +98,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let &(flag, topic, name, kind) = ROUTES.iter().find(|r| self.pending.has(r.0))?;
         self.pending.clear(flag);
         if let (Kind::StreamRequest, Phase::Transfer(d)) = (kind, &mut self.phase) {
-            if d.plane() == Plane::Http {
+            if Self::plane(d) == Plane::Http {
                 let (first, last) = d.next_range(self.config.http_range_size);
                 return Some(Transmit::HttpGet {
                     url: crate::ascii::ascii(&self.url[..self.url_len])?,

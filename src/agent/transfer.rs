@@ -15,6 +15,17 @@ use crate::time::Instant;
 const HTTP_FORBIDDEN: u16 = 403;
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
+    /// The plane of download `d`. An agent without a URL buffer never
+    /// downloads over HTTP; saying so here lets the compiler drop the HTTP
+    /// paths from such a build.
+    pub(super) fn plane(d: &Download) -> Plane {
+        if URL_CAP == 0 {
+            Plane::Mqtt
+        } else {
+            d.plane()
+        }
+    }
+
     /// Set up the transfer of the active job: resume from a record if it
     /// matches, otherwise start clean.
     pub(super) fn start_transfer(&mut self, now: Instant, plane: Plane) {
@@ -79,7 +90,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// After a reconnect: subscribe again and re-send the request.
     pub(super) fn resume_transfer(&mut self, now: Instant) {
         if let Phase::Transfer(d) = &mut self.phase {
-            if d.plane() == Plane::Mqtt {
+            if Self::plane(d) == Plane::Mqtt {
                 self.pending.set(Pending::SUB_DATA);
             }
             // A reconnect is not the service's fault: do not count it.
@@ -119,7 +130,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let Phase::Transfer(d) = &mut self.phase else {
             return self.drop_data(DropReason::NoTransfer);
         };
-        if !ours || d.plane() != Plane::Mqtt {
+        if !ours || Self::plane(d) != Plane::Mqtt {
             return self.drop_data(DropReason::NoTransfer);
         }
         self.stats.queued += 1;
@@ -161,7 +172,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let Phase::Transfer(d) = &mut self.phase else {
             return self.drop_data(DropReason::NoTransfer);
         };
-        if !active || d.plane() != Plane::Http {
+        if !active || Self::plane(d) != Plane::Http {
             return self.drop_data(DropReason::NoTransfer);
         }
         self.stats.queued += 1;
@@ -174,7 +185,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let Phase::Transfer(d) = &mut self.phase else {
             return;
         };
-        if d.plane() != Plane::Http {
+        if Self::plane(d) != Plane::Http {
             return;
         }
         match outcome {
@@ -230,7 +241,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         };
         // HTTP asks for the next range when the port reports the request done:
         // one request at a time.
-        if d.plane() == Plane::Mqtt {
+        if Self::plane(d) == Plane::Mqtt {
             d.outstanding = d.outstanding.saturating_sub(1);
             if d.outstanding == 0 {
                 self.request_data(now);
@@ -294,7 +305,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let Phase::Transfer(d) = &self.phase else {
             return;
         };
-        let (plane, total, hashes) = (d.plane(), d.total_blocks(), d.finish());
+        let (plane, total, hashes) = (Self::plane(d), d.total_blocks(), d.finish());
         self.phase = Phase::Idle;
         self.pending
             .clear(Pending::DATA_REQUEST | Pending::SUB_DATA);
@@ -370,7 +381,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.pending
             .clear(Pending::DATA_REQUEST | Pending::SUB_DATA);
         self.request_deadline = None;
-        if d.plane() == Plane::Mqtt {
+        if Self::plane(&d) == Plane::Mqtt {
             self.pending.set(Pending::UNSUB_DATA);
         }
         // The record goes first: see `invalidate_slot`.
