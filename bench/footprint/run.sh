@@ -8,6 +8,10 @@
 # llvm-tools component (installed if missing); a nightly toolchain with
 # rust-src for the stack measurement (rust-src installed if missing).
 # Build output goes to $CARGO_TARGET_DIR (default: bench/footprint/target).
+#
+# run.sh --check: only the size images for thumbv7em-none-eabi, with the
+# default toolchain; fails if the agent logic of either configuration is
+# above its ceiling in ceilings.txt (CI runs this).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +24,13 @@ fail() {
     exit 1
 }
 
+check=false
+case ${1:-} in
+"") ;;
+--check) check=true targets=(thumbv7em-none-eabi) ;;
+*) fail "usage: run.sh [--check]" ;;
+esac
+
 # --- Prerequisites ---------------------------------------------------------
 
 installed=$(rustup target list --installed)
@@ -27,6 +38,23 @@ for t in "${targets[@]}"; do
     grep -qx "$t" <<<"$installed" ||
         fail "target $t missing: rustup target add ${targets[*]}"
 done
+
+if $check; then
+    for variant in baseline: mqtt-stub:agent http-stub:http; do
+        v=${variant%%:*} features=${variant#*:}
+        echo "run.sh: building ${targets[0]} $v" >&2
+        CARGO_TARGET_DIR=$root/sizes cargo build --quiet --release \
+            --manifest-path "$here/firmware/Cargo.toml" --target "${targets[0]}" \
+            --features "$features"
+        mkdir -p "$out/${targets[0]}"
+        cp "$root/sizes/${targets[0]}/release/firmware" "$out/${targets[0]}/$v.elf"
+    done
+    CARGO_TARGET_DIR=$root/report cargo run --quiet --release \
+        --manifest-path "$here/report/Cargo.toml" -- \
+        --builds "$out" --target "${targets[0]}" --check "$here/ceilings.txt"
+    exit
+fi
+
 rustup toolchain list | grep -q '^nightly' ||
     fail "no nightly toolchain (for -Z emit-stack-sizes): rustup toolchain install nightly --profile minimal --component rust-src"
 if ! rustup component list --installed | grep -q '^llvm-tools'; then

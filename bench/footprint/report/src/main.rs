@@ -1,12 +1,18 @@
 //! Prints the footprint of ota-agent from the firmware images run.sh builds.
 //!
 //! Usage: `footprint-report --builds DIR --objdump PATH --target T... [--bound NAME=N]...`
+//! or `footprint-report --builds DIR --target T... --check CEILINGS`.
 //!
 //! `DIR/T/` holds `baseline.elf` and `{mqtt,http}-{stub,p256}.elf` (sizes)
 //! and `stack/{mqtt,http}-{stub,p256}.elf` (built with `-Z emit-stack-sizes`).
 //! `--bound NAME=N` lets a recursion through a function whose name contains
 //! NAME nest N times; an unbounded recursion is an error.
+//!
+//! With `--check`, only `baseline.elf` and `{mqtt,http}-stub.elf` are read:
+//! the agent logic of each configuration is compared with the ceilings file
+//! (see [`ceilings`]), and the exit status says whether it is within them.
 
+mod ceilings;
 mod elf;
 mod stack;
 
@@ -63,6 +69,8 @@ struct Args {
     objdump: PathBuf,
     targets: Vec<String>,
     bounds: Vec<(String, u64)>,
+    /// `--check`: the ceilings file to hold the agent logic to.
+    check: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -71,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
         objdump: PathBuf::new(),
         targets: Vec::new(),
         bounds: Vec::new(),
+        check: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -79,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
             "--builds" => args.builds = value.into(),
             "--objdump" => args.objdump = value.into(),
             "--target" => args.targets.push(value),
+            "--check" => args.check = Some(value.into()),
             "--bound" => {
                 let (name, n) = value
                     .rsplit_once('=')
@@ -89,14 +99,22 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown option {flag}")),
         }
     }
-    if args.targets.is_empty() || args.objdump.as_os_str().is_empty() {
-        return Err("usage: footprint-report --builds DIR --objdump PATH --target T...".into());
+    if args.targets.is_empty() || (args.objdump.as_os_str().is_empty() && args.check.is_none()) {
+        return Err(
+            "usage: footprint-report --builds DIR --objdump PATH --target T... \
+                    | --builds DIR --target T... --check CEILINGS"
+                .into(),
+        );
     }
     Ok(args)
 }
 
 fn main() -> ExitCode {
-    match parse_args().and_then(|args| run(&args)) {
+    let result = parse_args().and_then(|args| match &args.check {
+        Some(file) => check(&args, file),
+        None => run(&args),
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("footprint-report: {e}");
@@ -246,11 +264,45 @@ fn bytes_of(image: &Image, base: &Image, pred: impl Fn(&str) -> bool) -> u64 {
     sum.max(0) as u64
 }
 
-/// Agent logic of a build: (flash, RAM) of (c) - (a), less SHA-256.
-fn agent_logic(t: &Target, b: &Build) -> (u64, u64) {
-    let (s, base) = (&b.stub.sections, &t.baseline.sections);
-    let sha = bytes_of(&b.stub, &t.baseline, is_sha256);
+/// Agent logic: (flash, RAM) of the stub-verifier image (c) less the
+/// baseline (a), less SHA-256.
+fn agent_logic(stub: &Image, baseline: &Image) -> (u64, u64) {
+    let (s, base) = (&stub.sections, &baseline.sections);
+    let sha = bytes_of(stub, baseline, is_sha256);
     (s.flash() - base.flash() - sha, s.ram() - base.ram())
+}
+
+/// `--check`: the agent logic of every configuration of every target against
+/// the ceilings in `file`; an error names each one exceeded.
+fn check(args: &Args, file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let ceilings = ceilings::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut measured = Vec::new();
+    for target in &args.targets {
+        let dir = args.builds.join(target);
+        let baseline = Image::load(&dir.join("baseline.elf"))?;
+        for c in &CONFIGS {
+            let stub = Image::load(&dir.join(format!("{}-stub.elf", c.key)))?;
+            let (flash, ram) = agent_logic(&stub, &baseline);
+            measured.push(ceilings::Measured {
+                target: target.clone(),
+                config: c.key,
+                flash,
+                ram,
+            });
+        }
+    }
+    let report = ceilings::compare(&ceilings, &measured);
+    for line in &report.lines {
+        println!("{line}");
+    }
+    match report.exceeded {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} figure(s) above their ceiling in {}",
+            file.display()
+        )),
+    }
 }
 
 /// The compiler runtime (mem*, 64-bit division) inside the agent logic.
@@ -317,7 +369,7 @@ fn print_target(t: &Target) {
         "Split", "flash", "RAM", "peak stack"
     );
     for (c, b) in CONFIGS.iter().zip(&t.builds) {
-        let (flash, ram) = agent_logic(t, b);
+        let (flash, ram) = agent_logic(&b.stub, &t.baseline);
         let sha = bytes_of(&b.stub, &t.baseline, is_sha256);
         let (p, s) = (&b.p256.sections, &b.stub.sections);
         let (p256_flash, p256_ram) = (p.flash() - s.flash(), p.ram() - s.ram());
@@ -369,7 +421,7 @@ fn print_target(t: &Target) {
         "C agent, coreJSON + tinycbor", C_RAM
     );
     for (c, b) in CONFIGS.iter().zip(&t.builds) {
-        let (flash, ram) = agent_logic(t, b);
+        let (flash, ram) = agent_logic(&b.stub, &t.baseline);
         let ram = match c.url_cap {
             0 => ram.to_string(),
             url => format!("{ram} = {} + {url} URL buffer", ram - url),
@@ -385,7 +437,7 @@ fn print_target(t: &Target) {
         format!("{BUDGET_RAM} + one block buffer")
     );
     for (c, b) in CONFIGS.iter().zip(&t.builds) {
-        let (flash, ram) = agent_logic(t, b);
+        let (flash, ram) = agent_logic(&b.stub, &t.baseline);
         let name = c.title.split(':').next().unwrap_or(c.title);
         let mut line = format!(
             "    {name}: flash {}; static RAM {}",
@@ -404,7 +456,7 @@ fn print_target(t: &Target) {
     // always links a C library, that library's memcpy/memset take their
     // place, so a product pays nothing more for the agent's calls to them.
     for (c, b) in CONFIGS.iter().zip(&t.builds) {
-        let (flash, _) = agent_logic(t, b);
+        let (flash, _) = agent_logic(&b.stub, &t.baseline);
         let runtime = compiler_runtime(t, b);
         let name = c.title.split(':').next().unwrap_or(c.title);
         println!(
