@@ -8,7 +8,13 @@
 //! the count stays zero) or a panic (so a fuzzer reports it as a crash); see
 //! [`OnViolation`]. The bootloader and the progress store record what they
 //! were asked, and the signature verifier accepts what [`signing_key`] signs.
+//!
+//! [`mcuboot_image`] builds the files the agent downloads onto it: small
+//! valid MCUboot images, for the core's tests and the fuzz targets.
 
+use crate::mcuboot::{
+    ImageHeader, ImageVersion, HEADER_LEN, TLV_HEADER_LEN, TLV_INFO_MAGIC, TLV_SHA256,
+};
 use crate::platform::{
     BootControl, BootState, CustomJob, CustomJobReply, ImageSlot, Platform, PortError,
     ProgressStore, Version,
@@ -17,6 +23,7 @@ use crate::{P256Verifier, RESUME_RECORD_MAX};
 use core::fmt;
 use core::ops::Range;
 use p256::ecdsa::SigningKey;
+use sha2::{Digest, Sha256};
 use std::string::{String, ToString};
 use std::vec;
 use std::vec::Vec;
@@ -283,5 +290,75 @@ impl Platform for RamPlatform {
         self.custom_seen
             .push((job.job_id.to_string(), job.document.to_vec()));
         self.custom_reply
+    }
+}
+
+/// The bytes [`mcuboot_image`] appends after the payload: the TLV info
+/// header and one SHA-256 TLV (4 + 4 + 32).
+const MCUBOOT_TLV_AREA_LEN: usize = 2 * TLV_HEADER_LEN + 32;
+
+/// A valid MCUboot image of `payload`, as the agent's final check
+/// ([`check_image`](crate::mcuboot::check_image)) accepts it: the header
+/// (`version`, `hdr_size`, no flags, load address 0) padded with zeros to
+/// `hdr_size` bytes, the payload, then the unprotected TLV area with the
+/// SHA-256 of header and payload. No protected TLVs, no signature TLVs.
+///
+/// The image is `hdr_size + payload.len() + 40` bytes.
+/// Panics if `hdr_size` is below the 32-byte header or the payload does not
+/// fit `img_size` (a `u32`).
+pub fn mcuboot_image(hdr_size: u16, version: ImageVersion, payload: &[u8]) -> Vec<u8> {
+    assert!(
+        usize::from(hdr_size) >= HEADER_LEN,
+        "hdr_size {hdr_size} is below the {HEADER_LEN}-byte header"
+    );
+    let header = ImageHeader {
+        load_addr: 0,
+        hdr_size,
+        protect_tlv_size: 0,
+        img_size: u32::try_from(payload.len()).expect("a payload below 4 GiB"),
+        flags: 0,
+        version,
+    };
+    let mut image =
+        Vec::with_capacity(usize::from(hdr_size) + payload.len() + MCUBOOT_TLV_AREA_LEN);
+    image.extend_from_slice(&header.to_bytes());
+    image.resize(usize::from(hdr_size), 0);
+    image.extend_from_slice(payload);
+    let digest = Sha256::digest(&image);
+    image.extend_from_slice(&TLV_INFO_MAGIC.to_le_bytes());
+    image.extend_from_slice(&(MCUBOOT_TLV_AREA_LEN as u16).to_le_bytes());
+    image.extend_from_slice(&TLV_SHA256.to_le_bytes());
+    image.extend_from_slice(&32u16.to_le_bytes());
+    image.extend_from_slice(&digest);
+    image
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcuboot::check_image;
+
+    #[test]
+    fn mcuboot_images_pass_the_agents_check() {
+        let version = ImageVersion {
+            major: 1,
+            minor: 2,
+            revision: 3,
+            build_num: 4,
+        };
+        let payload: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+        for hdr_size in [32, 64, 0x200] {
+            let image = mcuboot_image(hdr_size, version, &payload);
+            let hdr = usize::from(hdr_size);
+            assert_eq!(image.len(), hdr + 1000 + MCUBOOT_TLV_AREA_LEN);
+            assert!(image[HEADER_LEN..hdr].iter().all(|&b| b == 0));
+            assert_eq!(&image[hdr..hdr + 1000], &payload[..]);
+            let layout = check_image(&image).unwrap();
+            assert_eq!(layout.header.version, version);
+            assert_eq!(layout.header.hdr_size, hdr_size);
+            assert_eq!(layout.header.img_size, 1000);
+            assert_eq!(layout.tlv_len as usize, MCUBOOT_TLV_AREA_LEN);
+        }
+        assert!(check_image(&mcuboot_image(0x200, version, &[])).is_ok());
     }
 }

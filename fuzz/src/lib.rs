@@ -4,8 +4,8 @@
 //! sequences pick from.
 
 use base64::prelude::{Engine as _, BASE64_STANDARD};
-use ota_agent::mcuboot::{ImageHeader, ImageVersion, HEADER_LEN, TLV_INFO_MAGIC, TLV_SHA256};
-use ota_agent::testing::{signing_key, Boot, OnViolation, RamPlatform, Slot};
+use ota_agent::mcuboot::ImageVersion;
+use ota_agent::testing::{mcuboot_image, signing_key, Boot, OnViolation, RamPlatform, Slot};
 use ota_agent::{BootState, Version};
 use p256::ecdsa::{signature::hazmat::PrehashSigner, Signature};
 use sha2::{Digest, Sha256};
@@ -34,30 +34,17 @@ pub struct Artifacts {
     pub docs: Vec<String>,
 }
 
+/// MCUboot image 1.`minor`.0 (build 0): a 0x200-byte header, `len` payload
+/// bytes, SHA-256 TLV.
 fn image(len: usize, minor: u8) -> Vec<u8> {
-    let header = ImageHeader {
-        load_addr: 0,
-        hdr_size: 0x200,
-        protect_tlv_size: 0,
-        img_size: len as u32,
-        flags: 0,
-        version: ImageVersion {
-            major: 1,
-            minor,
-            revision: 0,
-            build_num: 0,
-        },
+    let version = ImageVersion {
+        major: 1,
+        minor,
+        revision: 0,
+        build_num: 0,
     };
-    let mut img = vec![0u8; 0x200];
-    img[..HEADER_LEN].copy_from_slice(&header.to_bytes());
-    img.extend((0..len).map(|i| (i * 13) as u8));
-    let digest = Sha256::digest(&img);
-    img.extend(TLV_INFO_MAGIC.to_le_bytes());
-    img.extend(40u16.to_le_bytes());
-    img.extend(TLV_SHA256.to_le_bytes());
-    img.extend(32u16.to_le_bytes());
-    img.extend(digest);
-    img
+    let payload: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
+    mcuboot_image(0x200, version, &payload)
 }
 
 fn doc(id: &str, file: &[u8], extra: &str, details: &str, protocols: &str) -> String {

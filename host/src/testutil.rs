@@ -1,34 +1,25 @@
-//! Test images until `crate::image` (the MCUboot image builder) exists.
+//! Test images, built with the crate's MCUboot image builder ([`crate::image`]).
 
-use ota_agent::mcuboot::{ImageHeader, ImageVersion, TLV_INFO_MAGIC, TLV_SHA256};
-use sha2::{Digest, Sha256};
+use crate::image::{build_image, ImageOptions};
+use ota_agent::mcuboot::ImageVersion;
 
-/// A valid MCUboot image: a 32-byte header padded to 64, `len` payload bytes
-/// derived from `seed`, and a SHA-256 TLV.
+/// A valid unsigned MCUboot image of `version` (build 0): the header padded
+/// to 64 bytes, `len` payload bytes derived from `seed`, and a SHA-256 TLV.
 pub(crate) fn image(version: (u8, u8, u16), len: usize, seed: u8) -> Vec<u8> {
-    let header = ImageHeader {
-        load_addr: 0,
-        hdr_size: 64,
-        protect_tlv_size: 0,
-        img_size: len as u32,
-        flags: 0,
+    let payload: Vec<u8> = (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    let options = ImageOptions {
         version: ImageVersion {
             major: version.0,
             minor: version.1,
             revision: version.2,
             build_num: 0,
         },
+        header_size: 64,
+        ..ImageOptions::default()
     };
-    let mut out = header.to_bytes().to_vec();
-    out.resize(64, 0);
-    out.extend((0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
-    let digest = Sha256::digest(&out);
-    out.extend(TLV_INFO_MAGIC.to_le_bytes());
-    out.extend(40u16.to_le_bytes());
-    out.extend(TLV_SHA256.to_le_bytes());
-    out.extend(32u16.to_le_bytes());
-    out.extend(digest);
-    out
+    build_image(&payload, &options).expect("a valid image")
 }
 
 #[test]

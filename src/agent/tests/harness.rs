@@ -1,8 +1,9 @@
 //! A device under test: the agent on the RAM platform of [`crate::testing`]
 //! (NOR semantics), a recording port, and a miniature stream service.
 
+use crate::mcuboot::ImageVersion;
 use crate::platform::*;
-use crate::testing::{signing_key, Boot, OnViolation, RamPlatform, Slot};
+use crate::testing::{mcuboot_image, signing_key, Boot, OnViolation, RamPlatform, Slot};
 use crate::{
     Agent, Config, DeliveryToken, Event, Instant, Processed, QoS, Transmit, TransmitBuffer,
 };
@@ -10,9 +11,9 @@ use base64::prelude::{Engine as _, BASE64_STANDARD};
 use minicbor::{Decoder, Encoder};
 use p256::ecdsa::{signature::hazmat::PrehashSigner, Signature, SigningKey};
 use sha2::{Digest, Sha256};
+use std::format;
 use std::string::{String, ToString};
 use std::vec::Vec;
-use std::{format, vec};
 
 pub const THING: &str = "thing-1";
 
@@ -29,33 +30,17 @@ pub fn platform(capacity: u32, version: Version) -> RamPlatform {
     )
 }
 
-/// An MCUboot image: 0x200-byte header, `len` payload bytes, SHA-256 TLV.
+/// An MCUboot image ([`mcuboot_image`]): version `version` build 7, a
+/// 0x200-byte header, `len` payload bytes, SHA-256 TLV.
 pub fn image(len: usize, version: (u8, u8, u16)) -> Vec<u8> {
-    use crate::mcuboot::*;
-    let hdr = 0x200usize;
-    let header = ImageHeader {
-        load_addr: 0,
-        hdr_size: hdr as u16,
-        protect_tlv_size: 0,
-        img_size: len as u32,
-        flags: 0,
-        version: ImageVersion {
-            major: version.0,
-            minor: version.1,
-            revision: version.2,
-            build_num: 7,
-        },
+    let version = ImageVersion {
+        major: version.0,
+        minor: version.1,
+        revision: version.2,
+        build_num: 7,
     };
-    let mut img = vec![0u8; hdr];
-    img[..HEADER_LEN].copy_from_slice(&header.to_bytes());
-    img.extend((0..len).map(|i| (i * 7 + i / 251) as u8));
-    let digest = Sha256::digest(&img);
-    img.extend(TLV_INFO_MAGIC.to_le_bytes());
-    img.extend(40u16.to_le_bytes());
-    img.extend(TLV_SHA256.to_le_bytes());
-    img.extend(32u16.to_le_bytes());
-    img.extend(digest);
-    img
+    let payload: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+    mcuboot_image(0x200, version, &payload)
 }
 
 pub fn sign_with(key: &SigningKey, file: &[u8]) -> String {
