@@ -152,11 +152,10 @@ impl Sent {
     }
 }
 
-pub type TestAgent = Agent<RamPlatform, 512>;
-
-/// The device under test.
-pub struct Dut {
-    pub agent: TestAgent,
+/// The device under test: an agent with a `URL_CAP`-byte URL buffer (0: an
+/// MQTT-only agent).
+pub struct Dut<const URL_CAP: usize = 512> {
+    pub agent: Agent<RamPlatform, URL_CAP>,
     pub now: Instant,
     pub sent: Vec<Sent>,
     pub events: Vec<Event>,
@@ -166,6 +165,16 @@ pub struct Dut {
 
 impl Dut {
     pub fn new(config: Config, platform: RamPlatform) -> Self {
+        Dut::with_url_cap(config, platform)
+    }
+
+    pub fn started(config: Config, platform: RamPlatform) -> Self {
+        Dut::started_with_url_cap(config, platform)
+    }
+}
+
+impl<const URL_CAP: usize> Dut<URL_CAP> {
+    pub fn with_url_cap(config: Config, platform: RamPlatform) -> Self {
         Dut {
             agent: Agent::new(config, THING, platform).unwrap(),
             now: Instant::from_millis(1_000),
@@ -176,8 +185,8 @@ impl Dut {
         }
     }
 
-    pub fn started(config: Config, platform: RamPlatform) -> Self {
-        let mut d = Dut::new(config, platform);
+    pub fn started_with_url_cap(config: Config, platform: RamPlatform) -> Self {
+        let mut d = Dut::with_url_cap(config, platform);
         d.agent.start(d.now).unwrap();
         d.pump();
         d
@@ -356,7 +365,7 @@ pub fn block_of(file: &[u8], bs: usize, i: u32) -> &[u8] {
     &file[s..(s + bs).min(file.len())]
 }
 
-impl Dut {
+impl<const URL_CAP: usize> Dut<URL_CAP> {
     /// Answer every GetStream request not answered yet, in order, including
     /// the ones the answers trigger; returns the blocks served.
     pub fn download(&mut self, stream: &str, file: &[u8]) -> u32 {

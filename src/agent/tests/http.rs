@@ -174,3 +174,47 @@ fn a_refreshed_url_that_cannot_be_used_fails_the_job() {
         r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x0000000d"}}"#
     );
 }
+
+/// An agent without a URL buffer (`Agent<_, 0>`, the MQTT-only build the
+/// footprint measures): HTTP is never taken, even when the configuration
+/// prefers it and the job offers both planes. Such an agent tells the
+/// compiler so (`Agent::plane`), and this checks the MQTT path still works.
+#[test]
+fn an_agent_without_a_url_buffer_downloads_over_mqtt() {
+    let file = image(20_000, (1, 1, 0));
+    let mut config = config();
+    config.protocols.http = true;
+    config.protocols.prefer_http = true;
+    let mut d = Dut::<0>::started_with_url_cap(config, platform(1 << 20, V1));
+    let mut spec = JobSpec::for_file("job-m", &file).http(URL);
+    spec.protocols = r#"["MQTT","HTTP"]"#;
+    d.job(&spec.doc());
+    assert_eq!(d.take_events(), [Event::ReceivedJob]);
+    let served = d.download("AFR_OTA-stream-1", &file);
+    assert_eq!(served, (file.len() as u32).div_ceil(4096));
+    assert!(!d.sent.iter().any(|s| matches!(s, Sent::Http(..))));
+    d.ack_all();
+    assert_eq!(d.take_events(), [Event::Activate]);
+    assert_eq!(&d.pf().slot.mem[..file.len()], &file[..]);
+}
+
+/// The same agent refuses a job that offers only HTTP, before any flash is
+/// touched, as an agent built with a URL buffer but configured without HTTP
+/// does.
+#[test]
+fn an_agent_without_a_url_buffer_refuses_an_http_only_job() {
+    let file = image(20_000, (1, 1, 0));
+    let mut config = config();
+    config.protocols.http = true;
+    let mut d = Dut::<0>::started_with_url_cap(config, platform(1 << 20, V1));
+    d.job(&JobSpec::for_file("job-h", &file).http(URL).doc());
+    assert_eq!(
+        d.take_events(),
+        [Event::Fail(crate::FailReason::UnsupportedProtocol)]
+    );
+    assert_eq!(
+        d.statuses("job-h").last().unwrap(),
+        r#"{"status":"FAILED","statusDetails":{"reason":"aborted: 0x0000000d"}}"#
+    );
+    assert_eq!(d.pf().slot.erases, 0, "no flash touched");
+}
