@@ -24,6 +24,20 @@ fail() {
     exit 1
 }
 
+# build KIND TARGET FEATURES DEST [cargo options...]: KIND "sizes" uses the
+# default toolchain, as a product would; "stack" uses nightly.
+build() {
+    local kind=$1 target=$2 features=$3 dest=$4
+    shift 4
+    local cargo=(cargo)
+    [[ $kind == stack ]] && cargo=(cargo +nightly)
+    CARGO_TARGET_DIR=$root/$kind "${cargo[@]}" build --quiet --release \
+        --manifest-path "$here/firmware/Cargo.toml" --target "$target" \
+        --features "$features" "$@"
+    mkdir -p "$(dirname "$dest")"
+    cp "$root/$kind/$target/release/firmware" "$dest"
+}
+
 check=false
 case ${1:-} in
 "") ;;
@@ -43,11 +57,7 @@ if $check; then
     for variant in baseline: mqtt-stub:agent http-stub:http; do
         v=${variant%%:*} features=${variant#*:}
         echo "run.sh: building ${targets[0]} $v" >&2
-        CARGO_TARGET_DIR=$root/sizes cargo build --quiet --release \
-            --manifest-path "$here/firmware/Cargo.toml" --target "${targets[0]}" \
-            --features "$features"
-        mkdir -p "$out/${targets[0]}"
-        cp "$root/sizes/${targets[0]}/release/firmware" "$out/${targets[0]}/$v.elf"
+        build sizes "${targets[0]}" "$features" "$out/${targets[0]}/$v.elf"
     done
     CARGO_TARGET_DIR=$root/report cargo run --quiet --release \
         --manifest-path "$here/report/Cargo.toml" -- \
@@ -74,20 +84,6 @@ objdump=$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-objdump
 # Variant:firmware features. "stub" uses a stub verifier (the agent's
 # p256-verifier feature off); "p256" the agent's default P256Verifier.
 variants=(baseline: mqtt-stub:agent mqtt-p256:p256 http-stub:http http-p256:http,p256)
-
-# build KIND TARGET FEATURES DEST [cargo options...]: KIND "sizes" uses the
-# default toolchain, as a product would; "stack" uses nightly.
-build() {
-    local kind=$1 target=$2 features=$3 dest=$4
-    shift 4
-    local cargo=(cargo)
-    [[ $kind == stack ]] && cargo=(cargo +nightly)
-    CARGO_TARGET_DIR=$root/$kind "${cargo[@]}" build --quiet --release \
-        --manifest-path "$here/firmware/Cargo.toml" --target "$target" \
-        --features "$features" "$@"
-    mkdir -p "$(dirname "$dest")"
-    cp "$root/$kind/$target/release/firmware" "$dest"
-}
 
 for t in "${targets[@]}"; do
     for variant in "${variants[@]}"; do
