@@ -40,6 +40,7 @@ pub mod mcuboot;
 mod platform;
 mod reason;
 mod resume;
+mod sha256;
 mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
