@@ -1,5 +1,6 @@
 //! Per-product configuration (the C agent's `ota_config.h`, at run time).
 
+use crate::time::Instant;
 use crate::window::WINDOW_BLOCKS;
 
 /// The largest data the service sends for one GetStream request.
@@ -96,6 +97,19 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// When a request sent at `now` is given up on.
+    // Out of line: its 64-bit saturating add repeats at every caller otherwise.
+    #[inline(never)]
+    pub(crate) fn request_deadline(&self, now: Instant) -> Instant {
+        now.plus_millis(self.request_timeout_ms)
+    }
+
+    /// When a self test started at `now` fails for lack of a verdict.
+    #[inline(never)]
+    pub(crate) fn self_test_deadline(&self, now: Instant) -> Instant {
+        now.plus_millis(self.self_test_timeout_ms)
+    }
+
     /// Check every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bs = self.block_size;

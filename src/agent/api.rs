@@ -116,7 +116,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
         if self.platform.boot().state() == BootState::PendingCommit {
             log::info!("ota: running image is on trial; self-test window open");
-            self.self_test_deadline = Some(now.plus_millis(self.config.self_test_timeout_ms));
+            self.self_test_deadline = Some(self.config.self_test_deadline(now));
         }
         self.pending
             .set(Pending::SUB_NOTIFY | Pending::SUB_ACCEPTED);
@@ -197,7 +197,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             }
             Phase::Reporting(_) => {
                 self.pending.set(Pending::STATUS);
-                self.request_deadline = Some(self.after(now));
+                self.request_deadline = Some(self.config.request_deadline(now));
             }
             // A cancellation may have been missed while disconnected.
             Phase::SelfTest | Phase::AwaitingActivation => self.pending.set(Pending::JOB_REQUEST),
@@ -401,7 +401,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                     self.finish_report(now, false);
                 } else {
                     self.pending.set(Pending::STATUS);
-                    self.request_deadline = Some(self.after(now));
+                    self.request_deadline = Some(self.config.request_deadline(now));
                 }
             }
             _ => {}

@@ -154,19 +154,13 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         &mut self.job
     }
 
-    // Out of line: its 64-bit saturating add repeats at every caller otherwise.
-    #[inline(never)]
-    fn after(&self, now: Instant) -> Instant {
-        now.plus_millis(self.config.request_timeout_ms)
-    }
-
     /// Queue a `$next/get` and wait for its reply.
     // Out of line: LTO would copy it into every handler that calls it.
     #[inline(never)]
     fn request_job(&mut self, now: Instant) {
         self.pending.set(Pending::JOB_REQUEST);
         if matches!(self.phase, Phase::Idle) {
-            self.request_deadline = Some(self.after(now));
+            self.request_deadline = Some(self.config.request_deadline(now));
         }
     }
 
@@ -187,7 +181,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.pending.set(Pending::STATUS);
         self.phase = Phase::Reporting(after);
         self.retries = 0;
-        self.request_deadline = Some(self.after(now));
+        self.request_deadline = Some(self.config.request_deadline(now));
     }
 
     /// Publish `status` without waiting for it.

@@ -67,7 +67,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         log::info!("ota: job {} in self test; starting the test", j.job_id);
         self.image_state = ImageState::Testing;
         if self.self_test_deadline.is_none() {
-            self.self_test_deadline = Some(now.plus_millis(self.config.self_test_timeout_ms));
+            self.self_test_deadline = Some(self.config.self_test_deadline(now));
         }
         self.tell(Status::SelfTestActive { running });
         self.phase = Phase::SelfTest;
@@ -169,7 +169,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if matches!(self.phase, Phase::SelfTest) && !self.suspended {
             // Report it, but give the report only one timeout before the
             // rollback happens regardless.
-            self.self_test_deadline = Some(now.plus_millis(self.config.request_timeout_ms));
+            self.self_test_deadline = Some(self.config.request_deadline(now));
             self.report_failure(now, FailReason::SelfTestTimeout, After::RollBack);
         } else {
             self.roll_back();

@@ -113,7 +113,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         d.outstanding = self.config.blocks_per_request;
         d.awaiting_url = false;
         self.pending.set(Pending::DATA_REQUEST);
-        self.request_deadline = Some(now.plus_millis(self.config.request_timeout_ms));
+        self.request_deadline = Some(self.config.request_deadline(now));
     }
 
     fn drop_data(&mut self, reason: DropReason) -> Processed {
@@ -136,7 +136,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.stats.queued += 1;
         // Every message from the service shows it is alive: wait a full
         // timeout again before re-requesting.
-        self.request_deadline = Some(now.plus_millis(self.config.request_timeout_ms));
+        self.request_deadline = Some(self.config.request_deadline(now));
         let block = match cbor::decode_block(payload) {
             Ok(b) if b.file_id != self.job.file_id as u32 => {
                 return self.bad_data(now, DropReason::WrongFile)
@@ -176,7 +176,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return self.drop_data(DropReason::NoTransfer);
         }
         self.stats.queued += 1;
-        self.request_deadline = Some(now.plus_millis(self.config.request_timeout_ms));
+        self.request_deadline = Some(self.config.request_deadline(now));
         let result = d.accept_http(self.platform.slot(), offset, data);
         self.after_data(now, result)
     }
