@@ -14,6 +14,7 @@
 
 mod ceilings;
 mod elf;
+mod source;
 mod stack;
 
 use elf::{component, crate_of, short_name, Image, Sections};
@@ -61,6 +62,8 @@ const SHA256_CRATES: [&str; 3] = ["sha2", "digest", "block_buffer"];
 /// The agent's own SHA-256 glue on sha2's compression function (buffering
 /// and padding): crypto too, as the C agent leaves all of SHA-256 to the platform.
 const SHA256_MODULE: &str = "ota_agent::sha256";
+/// Its source file.
+const SHA256_SOURCE: &str = "src/sha256.rs";
 
 struct Config {
     key: &'static str,
@@ -152,6 +155,8 @@ struct Build {
 
 struct Target {
     name: String,
+    /// Where its images are.
+    dir: PathBuf,
     baseline: Image,
     /// In the order of [`CONFIGS`].
     builds: Vec<Build>,
@@ -207,6 +212,7 @@ fn run(args: &Args) -> Result<(), String> {
         }
         targets.push(Target {
             name: name.clone(),
+            dir: dir.clone(),
             baseline: Image::load(&dir.join("baseline.elf"))?,
             builds,
         });
@@ -220,6 +226,7 @@ fn run(args: &Args) -> Result<(), String> {
         print_target(t);
     }
     print_contributors(&targets[0]);
+    print_by_source(&targets[0])?;
     print_stacks(&targets[0]);
     Ok(())
 }
@@ -405,7 +412,12 @@ fn print_target(t: &Target) {
             None,
             None,
         );
-        split_row("crypto: SHA-256, sha2 + ota_agent::sha256", sha, Some(0), None);
+        split_row(
+            "crypto: SHA-256, sha2 + ota_agent::sha256",
+            sha,
+            Some(0),
+            None,
+        );
         split_row(
             "crypto: P-256 verifier = (b) - (c)",
             p256_flash,
@@ -526,6 +538,46 @@ fn print_contributors(t: &Target) {
     println!();
     print_by_component("Crypto by component, (b) - (c) and sha2", &crypto);
     println!("    ota_agent, firmware: verifier code inlined into the agent's functions");
+}
+
+/// The agent logic of the MQTT-only configuration by source file: `.text`
+/// of (c) less that of (a), each range given to the innermost inlined
+/// function from the agent's `src/` (else the firmware's), see [`source`].
+fn print_by_source(t: &Target) -> Result<(), String> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+    let repo = repo
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", repo.display()))?;
+    let (agent, firmware) = (repo.join("src"), repo.join("bench/footprint/firmware/src"));
+    let trees = [
+        ("src/", agent.as_path()),
+        ("firmware/src/", firmware.as_path()),
+    ];
+    let key = CONFIGS[0].key;
+    let image = source::text_by_source(&t.dir.join(format!("{key}-stub.elf")), &trees)?;
+    let base = source::text_by_source(&t.dir.join("baseline.elf"), &trees)?;
+    let mut rows: BTreeMap<&str, i64> = BTreeMap::new();
+    for (map, sign) in [(&image, 1), (&base, -1)] {
+        for (file, bytes) in map {
+            *rows.entry(file).or_default() += sign * *bytes as i64;
+        }
+    }
+    let mut rows: Vec<_> = rows.into_iter().filter(|r| r.1 != 0).collect();
+    rows.sort_by_key(|r| (std::cmp::Reverse(r.1), r.0));
+    let is_agent = |f: &str| f.starts_with("src/") && f != SHA256_SOURCE;
+    let agent_total: i64 = rows.iter().filter(|r| is_agent(r.0)).map(|r| r.1).sum();
+    println!();
+    println!(
+        "=== Agent logic by source file ({}, {}; .text of (c) - (a)) ===",
+        t.name, CONFIGS[0].title
+    );
+    println!("  Each range of code counts for the innermost inlined function from src/, else");
+    println!("  from the firmware's src/ (the DWARF line table; see bench/footprint/README.md).");
+    for (file, bytes) in &rows {
+        println!("    {bytes:>6}  {file}");
+    }
+    println!("    {agent_total:>6}  agent source: src/ without {SHA256_SOURCE} (crypto)");
+    Ok(())
 }
 
 /// Signed sums by [`component`], largest first.
