@@ -127,18 +127,20 @@ impl Download {
         self.window.total()
     }
 
-    /// Blocks received.
-    pub(crate) fn received_blocks(&self) -> u32 {
-        match self.plane {
+    /// Blocks received. `plane` is [`plane`](Self::plane), passed in so
+    /// that a caller who knows it statically lets the other arm go.
+    pub(crate) fn received_blocks(&self, plane: Plane) -> u32 {
+        match plane {
             Plane::Mqtt => self.window.received(),
             Plane::Http if self.is_complete() => self.total_blocks(),
             Plane::Http => self.digest.hashed() / self.block_size,
         }
     }
 
-    /// Blocks from the start of the file that are written to the slot.
-    pub(crate) fn durable_blocks(&self) -> u32 {
-        match self.plane {
+    /// Blocks from the start of the file that are written to the slot
+    /// (`plane` as for [`received_blocks`](Self::received_blocks)).
+    pub(crate) fn durable_blocks(&self, plane: Plane) -> u32 {
+        match plane {
             Plane::Mqtt => self.window.base(),
             Plane::Http => (self.digest.hashed() - self.carry_len) / self.block_size,
         }

@@ -304,7 +304,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// Download progress in blocks: (received, total), during a transfer.
     pub fn progress(&self) -> Option<(u32, u32)> {
         match &self.phase {
-            Phase::Transfer(d) => Some((d.received_blocks(), d.total_blocks())),
+            Phase::Transfer(d) => Some((d.received_blocks(Self::plane(d)), d.total_blocks())),
             _ => None,
         }
     }

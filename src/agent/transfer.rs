@@ -255,7 +255,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let Phase::Transfer(d) = &mut self.phase else {
             return;
         };
-        let durable = d.durable_blocks();
+        let durable = d.durable_blocks(Self::plane(d));
         if every == 0 || durable < d.checkpoint.saturating_add(every) || !d.is_checkpoint(durable) {
             return;
         }
@@ -285,7 +285,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let Phase::Transfer(d) = &mut self.phase else {
             return;
         };
-        let received = d.received_blocks();
+        let received = d.received_blocks(Self::plane(d));
         let first = (d.reported == 0 && received > 0) || self.resume_note.is_some();
         if !first && received / every <= d.reported / every {
             return;
