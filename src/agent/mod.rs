@@ -43,10 +43,6 @@ enum After {
 // The download lives inline: this crate has no heap to box it on, and the
 // agent holds exactly one phase.
 #[allow(clippy::large_enum_variant)]
-// A tag byte of its own: without it the tag hides in a niche of the
-// download, and every match on the phase decodes it (-44 B of flash for
-// +8 B of RAM, measured).
-#[repr(u8)]
 enum Phase {
     /// Created, not started.
     Init,
