@@ -9,9 +9,9 @@
 # rust-src for the stack measurement (rust-src installed if missing).
 # Build output goes to $CARGO_TARGET_DIR (default: bench/footprint/target).
 #
-# run.sh --check: only the size images for thumbv7em-none-eabi, with the
-# default toolchain; fails if the agent logic of either configuration is
-# above its ceiling in ceilings.txt (CI runs this).
+# run.sh --check: only the images of thumbv7em-none-eabi with the stub
+# verifier; fails if the agent logic or peak stack of either configuration
+# is above its ceiling in ceilings.txt (CI runs this).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,18 +53,6 @@ for t in "${targets[@]}"; do
         fail "target $t missing: rustup target add ${targets[*]}"
 done
 
-if $check; then
-    for variant in baseline: mqtt-stub:agent http-stub:http; do
-        v=${variant%%:*} features=${variant#*:}
-        echo "run.sh: building ${targets[0]} $v" >&2
-        build sizes "${targets[0]}" "$features" "$out/${targets[0]}/$v.elf"
-    done
-    CARGO_TARGET_DIR=$root/report cargo run --quiet --release \
-        --manifest-path "$here/report/Cargo.toml" -- \
-        --builds "$out" --target "${targets[0]}" --check "$here/ceilings.txt"
-    exit
-fi
-
 rustup toolchain list | grep -q '^nightly' ||
     fail "no nightly toolchain (for -Z emit-stack-sizes): rustup toolchain install nightly --profile minimal --component rust-src"
 if ! rustup component list --installed | grep -q '^llvm-tools'; then
@@ -79,26 +67,7 @@ host=$(rustc -vV | sed -n 's/^host: //p')
 objdump=$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-objdump
 [[ -x $objdump ]] || fail "$objdump not found: rustup component add llvm-tools"
 
-# --- Builds -----------------------------------------------------------------
-
-# Variant:firmware features. "stub" uses a stub verifier (the agent's
-# p256-verifier feature off); "p256" the agent's default P256Verifier.
-variants=(baseline: mqtt-stub:agent mqtt-p256:p256 http-stub:http http-p256:http,p256)
-
-for t in "${targets[@]}"; do
-    for variant in "${variants[@]}"; do
-        v=${variant%%:*} features=${variant#*:}
-        echo "run.sh: building $t $v" >&2
-        build sizes "$t" "$features" "$out/$t/$v.elf"
-        [[ $v == baseline ]] && continue
-        # Every function's frame size in .stack_sizes; core and
-        # compiler_builtins rebuilt so that theirs are there too.
-        RUSTFLAGS="-Z emit-stack-sizes" build stack "$t" "$features" "$out/$t/stack/$v.elf" \
-            -Z build-std=core,compiler_builtins -Z build-std-features=compiler-builtins-mem
-    done
-done
-
-# --- Report -----------------------------------------------------------------
+# --- How to build and report -------------------------------------------------
 
 # Recursion bounds for the stack analysis (NAME=N: a cycle through a
 # function whose name contains NAME nests at most N times):
@@ -111,8 +80,46 @@ bounds=(
     --bound "core::str::slice_error_fail=1"
 )
 
+# build_variant TARGET VARIANT:FEATURES: its size image and, but for the
+# baseline, its stack image: every function's frame size in .stack_sizes,
+# core and compiler_builtins rebuilt so that theirs are there too.
+build_variant() {
+    local t=$1 v=${2%%:*} features=${2#*:}
+    echo "run.sh: building $t $v" >&2
+    build sizes "$t" "$features" "$out/$t/$v.elf"
+    [[ $v == baseline ]] && return
+    RUSTFLAGS="-Z emit-stack-sizes" build stack "$t" "$features" "$out/$t/stack/$v.elf" \
+        -Z build-std=core,compiler_builtins -Z build-std-features=compiler-builtins-mem
+}
+
+report() {
+    CARGO_TARGET_DIR=$root/report cargo run --quiet --release \
+        --manifest-path "$here/report/Cargo.toml" -- \
+        --builds "$out" --objdump "$objdump" "${bounds[@]}" "$@"
+}
+
+if $check; then
+    for variant in baseline: mqtt-stub:agent http-stub:http; do
+        build_variant "${targets[0]}" "$variant"
+    done
+    report --target "${targets[0]}" --check "$here/ceilings.txt"
+    exit
+fi
+
+# --- Builds -----------------------------------------------------------------
+
+# Variant:firmware features. "stub" uses a stub verifier (the agent's
+# p256-verifier feature off); "p256" the agent's default P256Verifier.
+variants=(baseline: mqtt-stub:agent mqtt-p256:p256 http-stub:http http-p256:http,p256)
+
+for t in "${targets[@]}"; do
+    for variant in "${variants[@]}"; do
+        build_variant "$t" "$variant"
+    done
+done
+
+# --- Report -----------------------------------------------------------------
+
 target_args=()
 for t in "${targets[@]}"; do target_args+=(--target "$t"); done
-CARGO_TARGET_DIR=$root/report cargo run --quiet --release \
-    --manifest-path "$here/report/Cargo.toml" -- \
-    --builds "$out" --objdump "$objdump" "${target_args[@]}" "${bounds[@]}"
+report "${target_args[@]}"

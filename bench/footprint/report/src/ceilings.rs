@@ -2,7 +2,8 @@
 //! may take, so that CI catches a change that makes the agent larger.
 //!
 //! One ceiling per line, `TARGET CONFIG MEASURE BYTES`, where MEASURE is
-//! `flash` or `ram`; `#` starts a comment. Every figure measured needs a
+//! `flash`, `ram` or `stack` (the peak over every API handler, with the
+//! stub verifier); `#` starts a comment. Every figure measured needs a
 //! ceiling; ceilings for targets not measured are ignored.
 
 /// One line of the file.
@@ -19,6 +20,7 @@ pub struct Ceiling {
 pub enum Measure {
     Flash,
     Ram,
+    Stack,
 }
 
 impl Measure {
@@ -26,6 +28,7 @@ impl Measure {
         match self {
             Measure::Flash => "flash",
             Measure::Ram => "ram",
+            Measure::Stack => "stack",
         }
     }
 }
@@ -36,6 +39,7 @@ pub struct Measured {
     pub config: &'static str,
     pub flash: u64,
     pub ram: u64,
+    pub stack: u64,
 }
 
 /// What [`compare`] found: a line per figure, and how many exceeded (or
@@ -53,7 +57,12 @@ pub fn parse(text: &str) -> Result<Vec<Ceiling>, String> {
         if line.is_empty() {
             continue;
         }
-        let bad = || format!("line {}: expected TARGET CONFIG flash|ram BYTES", n + 1);
+        let bad = || {
+            format!(
+                "line {}: expected TARGET CONFIG flash|ram|stack BYTES",
+                n + 1
+            )
+        };
         let [target, config, measure, bytes] = line.split_whitespace().collect::<Vec<_>>()[..]
         else {
             return Err(bad());
@@ -61,6 +70,7 @@ pub fn parse(text: &str) -> Result<Vec<Ceiling>, String> {
         let measure = match measure {
             "flash" => Measure::Flash,
             "ram" => Measure::Ram,
+            "stack" => Measure::Stack,
             _ => return Err(bad()),
         };
         out.push(Ceiling {
@@ -80,7 +90,12 @@ pub fn compare(ceilings: &[Ceiling], measured: &[Measured]) -> Report {
         exceeded: 0,
     };
     for m in measured {
-        for (measure, value) in [(Measure::Flash, m.flash), (Measure::Ram, m.ram)] {
+        let figures = [
+            (Measure::Flash, m.flash),
+            (Measure::Ram, m.ram),
+            (Measure::Stack, m.stack),
+        ];
+        for (measure, value) in figures {
             let ceiling = ceilings
                 .iter()
                 .find(|c| c.target == m.target && c.config == m.config && c.measure == measure);
@@ -112,21 +127,24 @@ pub fn compare(ceilings: &[Ceiling], measured: &[Measured]) -> Report {
 mod tests {
     use super::*;
 
-    fn measured(flash: u64, ram: u64) -> Measured {
+    fn measured(flash: u64, ram: u64, stack: u64) -> Measured {
         Measured {
             target: "t".into(),
             config: "mqtt",
             flash,
             ram,
+            stack,
         }
     }
 
     #[test]
     fn reads_lines_and_comments() {
-        let c = parse("# a comment\n\n t mqtt flash 100 # why\nt mqtt ram 20\n").unwrap();
-        assert_eq!(c.len(), 2);
+        let c =
+            parse("# a comment\n\n t mqtt flash 100 # why\nt mqtt ram 20\nt mqtt stack 9").unwrap();
+        assert_eq!(c.len(), 3);
         assert_eq!(c[0].bytes, 100);
         assert_eq!(c[1].measure, Measure::Ram);
+        assert_eq!(c[2].measure, Measure::Stack);
         assert!(parse("t mqtt flash").is_err());
         assert!(parse("t mqtt rom 1").is_err());
         assert!(parse("t mqtt flash 1k").is_err());
@@ -134,13 +152,15 @@ mod tests {
 
     #[test]
     fn a_figure_above_or_without_its_ceiling_fails() {
-        let c = parse("t mqtt flash 100\nt mqtt ram 20\n").unwrap();
-        assert_eq!(compare(&c, &[measured(100, 20)]).exceeded, 0);
-        assert_eq!(compare(&c, &[measured(101, 20)]).exceeded, 1);
-        assert_eq!(compare(&c, &[measured(101, 21)]).exceeded, 2);
+        let c = parse("t mqtt flash 100\nt mqtt ram 20\nt mqtt stack 500\n").unwrap();
+        assert_eq!(compare(&c, &[measured(100, 20, 500)]).exceeded, 0);
+        assert_eq!(compare(&c, &[measured(101, 20, 500)]).exceeded, 1);
+        assert_eq!(compare(&c, &[measured(101, 21, 500)]).exceeded, 2);
+        assert_eq!(compare(&c, &[measured(100, 20, 508)]).exceeded, 1);
         let flash_only = parse("t mqtt flash 100").unwrap();
-        let r = compare(&flash_only, &[measured(1, 1)]);
-        assert_eq!(r.exceeded, 1);
+        let r = compare(&flash_only, &[measured(1, 1, 1)]);
+        assert_eq!(r.exceeded, 2);
         assert!(r.lines[1].contains("no ceiling"));
+        assert!(r.lines[2].contains("no ceiling"));
     }
 }

@@ -1,16 +1,17 @@
 //! Prints the footprint of ota-agent from the firmware images run.sh builds.
 //!
-//! Usage: `footprint-report --builds DIR --objdump PATH --target T... [--bound NAME=N]...`
-//! or `footprint-report --builds DIR --target T... --check CEILINGS`.
+//! Usage: `footprint-report --builds DIR --objdump PATH --target T... [--bound NAME=N]...
+//! [--check CEILINGS]`.
 //!
 //! `DIR/T/` holds `baseline.elf` and `{mqtt,http}-{stub,p256}.elf` (sizes)
 //! and `stack/{mqtt,http}-{stub,p256}.elf` (built with `-Z emit-stack-sizes`).
 //! `--bound NAME=N` lets a recursion through a function whose name contains
 //! NAME nest N times; an unbounded recursion is an error.
 //!
-//! With `--check`, only `baseline.elf` and `{mqtt,http}-stub.elf` are read:
-//! the agent logic of each configuration is compared with the ceilings file
-//! (see [`ceilings`]), and the exit status says whether it is within them.
+//! With `--check`, only `baseline.elf` and `{mqtt,http}-stub.elf` (and their
+//! stack images) are read: the agent logic and peak stack of each
+//! configuration are compared with the ceilings file (see [`ceilings`]), and
+//! the exit status says whether they are within them.
 
 mod ceilings;
 mod elf;
@@ -120,10 +121,9 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err(format!("unknown option {flag}")),
         }
     }
-    if args.targets.is_empty() || (args.objdump.as_os_str().is_empty() && args.check.is_none()) {
+    if args.targets.is_empty() || args.objdump.as_os_str().is_empty() {
         return Err(
-            "usage: footprint-report --builds DIR --objdump PATH --target T... \
-                    | --builds DIR --target T... --check CEILINGS"
+            "usage: footprint-report --builds DIR --objdump PATH --target T... [--check CEILINGS]"
                 .into(),
         );
     }
@@ -177,6 +177,15 @@ impl Stacks {
             .filter(|(name, _)| name != CONSTRUCTOR)
             .max_by_key(|(_, u)| u.bytes)
             .expect("the firmware has handlers")
+    }
+
+    /// The deepest handler's worst case, the constructor included.
+    fn deepest(&self) -> u64 {
+        self.handlers
+            .iter()
+            .map(|(_, u)| u.bytes)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The worst case of `handler`, if the image has it.
@@ -307,13 +316,15 @@ fn check(args: &Args, file: &Path) -> Result<(), String> {
         let dir = args.builds.join(target);
         let baseline = Image::load(&dir.join("baseline.elf"))?;
         for c in &CONFIGS {
-            let stub = Image::load(&dir.join(format!("{}-stub.elf", c.key)))?;
-            let (flash, ram) = agent_logic(&stub, &baseline);
+            let stub = format!("{}-stub.elf", c.key);
+            let (flash, ram) = agent_logic(&Image::load(&dir.join(&stub))?, &baseline);
+            let stacks = analyse_stack(args, &dir.join("stack").join(&stub))?;
             measured.push(ceilings::Measured {
                 target: target.clone(),
                 config: c.key,
                 flash,
                 ram,
+                stack: stacks.deepest(),
             });
         }
     }
