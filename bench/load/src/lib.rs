@@ -1,7 +1,8 @@
 //! Load and throughput commands for ota-agent (the binaries `fleet` and
 //! `throughput`; see `bench/load/README.md`), and what they share:
 //!
-//! - the broker is `otactl::testing::Mosquitto` (with `set_tcp_nodelay true`);
+//! - [`broker`]: `otactl::testing::Mosquitto` (with `set_tcp_nodelay true`
+//!   unless asked for Nagle), started and described for the report;
 //! - [`machine`]: the report header (date, machine, command, revision);
 //! - [`procstat`]: CPU time and peak memory of a process, from `/proc`;
 //! - [`firmware`]: keys, MCUboot images of a given size, job documents, the
@@ -12,6 +13,7 @@
 //!
 //! Figures are printed, never asserted: nothing here is a test.
 
+pub mod broker;
 pub mod firmware;
 pub mod machine;
 pub mod procstat;

@@ -11,7 +11,6 @@ mod devices;
 mod report;
 mod serve;
 
-use otactl::testing::Mosquitto;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use ota_agent::{Config, Protocols};
 use ota_agent_bench::firmware::{self, CodeSigner};
-use ota_agent_bench::machine;
+use ota_agent_bench::{broker, machine};
 use otactl::jobdoc::Protocol;
 
 use devices::{Fleet, FleetConfig};
@@ -141,20 +140,9 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     );
     report::print_parameters(args, &agent, update.len());
 
-    let broker = if args.broker_nagle {
-        Mosquitto::start_with_nagle()?
-    } else {
-        Mosquitto::start()?
-    };
+    let broker = broker::start(args.broker_nagle)?;
     let broker_pid = broker.pid();
     let service = OtactlServe::start(&otactl, broker.port())?;
-    println!(
-        "- broker: {} on 127.0.0.1:{}, pid {}; configuration: {}",
-        broker.version(),
-        broker.port(),
-        broker.pid(),
-        broker.config()
-    );
     let dir = tempfile::Builder::new()
         .prefix("ota-bench-fleet-")
         .tempdir()

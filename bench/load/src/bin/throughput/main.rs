@@ -12,7 +12,6 @@ mod raw_http;
 mod raw_mqtt;
 mod report;
 
-use otactl::testing::Mosquitto;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -20,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{bail, Context};
 use clap::Parser;
 use ota_agent_bench::firmware::{self, CodeSigner};
-use ota_agent_bench::machine;
+use ota_agent_bench::{broker, machine};
 use otactl::service::{Service, ServiceConfig};
 
 use cases::{Case, BLOCK_SIZE};
@@ -71,19 +70,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
     );
     report::print_parameters(args);
 
-    let broker = if args.broker_nagle {
-        Mosquitto::start_with_nagle()?
-    } else {
-        Mosquitto::start()?
-    };
+    let broker = broker::start(args.broker_nagle)?;
     let service = Service::start(ServiceConfig::new("127.0.0.1", broker.port()))?;
-    println!(
-        "- broker: {} on 127.0.0.1:{}, pid {}; configuration: {}",
-        broker.version(),
-        broker.port(),
-        broker.pid(),
-        broker.config()
-    );
     let signer = CodeSigner::generate();
     let dir = tempfile::Builder::new()
         .prefix("ota-bench-throughput-")
