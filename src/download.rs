@@ -44,16 +44,19 @@ pub(crate) enum Outcome {
 const READ_CHUNK: usize = 256;
 
 /// The state of one transfer.
+// Fields in this order (`repr(C)`): the counters first, the window, digest
+// and carry buffer last, so the counters get Thumb's 2-byte loads and stores
+// (see `Agent`); with HTTP, 80 bytes smaller than the compiler's order.
+#[repr(C)]
 pub(crate) struct Download {
     plane: Plane,
+    /// HTTP: a refreshed URL is awaited before requesting again.
+    pub(crate) awaiting_url: bool,
     file_size: u32,
     block_size: u32,
     erase_size: u32,
     write_align: u32,
-    window: Window,
-    digest: FileDigest,
     erased_upto: u32,
-    carry: [u8; MAX_WRITE_ALIGN as usize],
     carry_len: u32,
     /// HTTP: end (exclusive) of the range last requested.
     pub(crate) range_end: u32,
@@ -65,8 +68,9 @@ pub(crate) struct Download {
     pub(crate) checkpoint: u32,
     /// Blocks received at the last progress status.
     pub(crate) reported: u32,
-    /// HTTP: a refreshed URL is awaited before requesting again.
-    pub(crate) awaiting_url: bool,
+    window: Window,
+    digest: FileDigest,
+    carry: [u8; MAX_WRITE_ALIGN as usize],
 }
 
 fn flash(e: PortError) -> FailReason {

@@ -108,31 +108,38 @@ const EVENT_QUEUE: usize = 4;
 
 /// The OTA agent. `URL_CAP` is the longest pre-signed URL it can keep for HTTP
 /// downloads (0 disables HTTP; AWS URLs are usually 1–1.5 KB).
+// Fields in this order (`repr(C)`): the small ones the handlers touch most
+// first, the large buffers last. On Thumb a load or store is 2 bytes instead
+// of 4 only near the start of a struct (bytes below 32, halfwords below 64,
+// words below 128); this order measured 42 bytes smaller (MQTT only) and 198
+// smaller (MQTT + HTTP) than the compiler's order, with the same size (the
+// two 8-aligned deadlines sit at an 8-aligned offset, so nothing is padded).
+#[repr(C)]
 pub struct Agent<P: Platform, const URL_CAP: usize> {
-    platform: P,
-    config: Config,
-    thing: String<MAX_THING_NAME_LEN>,
-    phase: Phase,
-    job: Job,
-    /// The pre-signed URL (HTTP jobs), decoded; `url_len` bytes of it.
-    url: [u8; URL_CAP],
-    url_len: usize,
     pending: Pending,
-    status: Option<Status>,
-    awaiting: Option<crate::DeliveryToken>,
     next_token: u16,
-    request_deadline: Option<Instant>,
-    retries: u32,
-    self_test_deadline: Option<Instant>,
     suspended: bool,
-    image_state: ImageState,
-    stats: Statistics,
-    events: Deque<Event, EVENT_QUEUE>,
-    requests_sent: u32,
-    resume_note: Option<&'static str>,
     /// The service acknowledged a terminal status for `job`: documents that
     /// still show it are stale copies.
     job_finished: bool,
+    image_state: ImageState,
+    url_len: usize,
+    retries: u32,
+    requests_sent: u32,
+    awaiting: Option<crate::DeliveryToken>,
+    resume_note: Option<&'static str>,
+    status: Option<Status>,
+    stats: Statistics,
+    config: Config,
+    events: Deque<Event, EVENT_QUEUE>,
+    request_deadline: Option<Instant>,
+    self_test_deadline: Option<Instant>,
+    phase: Phase,
+    job: Job,
+    thing: String<MAX_THING_NAME_LEN>,
+    platform: P,
+    /// The pre-signed URL (HTTP jobs), decoded; `url_len` bytes of it.
+    url: [u8; URL_CAP],
 }
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
