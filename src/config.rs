@@ -1,6 +1,6 @@
 //! Per-product configuration (the C agent's `ota_config.h`, at run time).
 
-use crate::time::Instant;
+use crate::time::{Deadline, Instant};
 use crate::window::WINDOW_BLOCKS;
 
 /// The largest data the service sends for one GetStream request.
@@ -100,14 +100,14 @@ impl Config {
     /// When a request sent at `now` is given up on.
     // Out of line: its 64-bit saturating add repeats at every caller otherwise.
     #[inline(never)]
-    pub(crate) fn request_deadline(&self, now: Instant) -> Instant {
-        now.plus_millis(self.request_timeout_ms)
+    pub(crate) fn request_deadline(&self, now: Instant) -> Deadline {
+        Deadline::at(now.plus_millis(self.request_timeout_ms))
     }
 
     /// When a self test started at `now` fails for lack of a verdict.
     #[inline(never)]
-    pub(crate) fn self_test_deadline(&self, now: Instant) -> Instant {
-        now.plus_millis(self.self_test_timeout_ms)
+    pub(crate) fn self_test_deadline(&self, now: Instant) -> Deadline {
+        Deadline::at(now.plus_millis(self.self_test_timeout_ms))
     }
 
     /// Check every field.

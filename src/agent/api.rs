@@ -7,7 +7,7 @@ use crate::event::{Event, ImageState, ImageVerdict, Processed, State, Statistics
 use crate::platform::{BootControl, BootState, ImageSlot, Platform, PortError};
 use crate::reason::FailReason;
 use crate::status::Status;
-use crate::time::Instant;
+use crate::time::{Deadline, Instant};
 use crate::topics::{self, Incoming};
 use crate::transmit::DeliveryToken;
 use crate::{MAX_THING_NAME_LEN, MAX_WRITE_ALIGN};
@@ -83,9 +83,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             status: None,
             awaiting: None,
             next_token: 0,
-            request_deadline: None,
+            request_deadline: Deadline::NONE,
             retries: 0,
-            self_test_deadline: None,
+            self_test_deadline: Deadline::NONE,
             suspended: false,
             image_state: ImageState::Unknown,
             stats: Statistics::default(),
@@ -116,7 +116,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
         if self.platform.boot().state() == BootState::PendingCommit {
             log::info!("ota: running image is on trial; self-test window open");
-            self.self_test_deadline = Some(self.config.self_test_deadline(now));
+            self.self_test_deadline = self.config.self_test_deadline(now);
         }
         self.pending
             .set(Pending::SUB_NOTIFY | Pending::SUB_ACCEPTED);
@@ -134,8 +134,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.pending = Pending::default();
         self.status = None;
         self.awaiting = None;
-        self.request_deadline = None;
-        self.self_test_deadline = None;
+        self.request_deadline = Deadline::NONE;
+        self.self_test_deadline = Deadline::NONE;
         self.suspended = false;
         if unsubscribe {
             self.pending
@@ -197,7 +197,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             }
             Phase::Reporting(_) => {
                 self.pending.set(Pending::STATUS);
-                self.request_deadline = Some(self.config.request_deadline(now));
+                self.request_deadline = self.config.request_deadline(now);
             }
             // A cancellation may have been missed while disconnected.
             Phase::SelfTest | Phase::AwaitingActivation => self.pending.set(Pending::JOB_REQUEST),
@@ -378,12 +378,12 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if matches!(self.phase, Phase::Init | Phase::Stopped) {
             return;
         }
-        if self.self_test_deadline.is_some_and(|d| d <= now) {
-            self.self_test_deadline = None;
+        if self.self_test_deadline.passed(now) {
+            self.self_test_deadline = Deadline::NONE;
             self.self_test_expired(now);
         }
-        if !self.suspended && self.request_deadline.is_some_and(|d| d <= now) {
-            self.request_deadline = None;
+        if !self.suspended && self.request_deadline.passed(now) {
+            self.request_deadline = Deadline::NONE;
             self.request_expired(now);
         }
     }
@@ -401,7 +401,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                     self.finish_report(now, false);
                 } else {
                     self.pending.set(Pending::STATUS);
-                    self.request_deadline = Some(self.config.request_deadline(now));
+                    self.request_deadline = self.config.request_deadline(now);
                 }
             }
             _ => {}

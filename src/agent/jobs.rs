@@ -8,7 +8,7 @@ use crate::platform::{BootControl, BootState, CustomJob, CustomJobReply, ImageSl
 use crate::reason::{FailReason, JobError};
 use crate::resume;
 use crate::status::Status;
-use crate::time::Instant;
+use crate::time::{Deadline, Instant};
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// Whether a `$next/get/accepted` payload answers the last request (its
@@ -45,7 +45,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         match self.phase {
             Phase::Idle => {
                 self.pending.clear(Pending::JOB_REQUEST);
-                self.request_deadline = None;
+                self.request_deadline = Deadline::NONE;
                 self.start_job(now, &doc);
                 Processed::JobDocument
             }

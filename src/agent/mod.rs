@@ -18,7 +18,7 @@ use crate::event::{Event, ImageState, State, Statistics};
 use crate::job::Signature;
 use crate::platform::{ImageSlot, Platform, PortError, ProgressStore};
 use crate::status::Status;
-use crate::time::Instant;
+use crate::time::{Deadline, Instant};
 use crate::{MAX_JOB_ID_LEN, MAX_STREAM_NAME_LEN, MAX_THING_NAME_LEN};
 use heapless::{Deque, String};
 
@@ -132,8 +132,8 @@ pub struct Agent<P: Platform, const URL_CAP: usize> {
     stats: Statistics,
     config: Config,
     events: Deque<Event, EVENT_QUEUE>,
-    request_deadline: Option<Instant>,
-    self_test_deadline: Option<Instant>,
+    request_deadline: Deadline,
+    self_test_deadline: Deadline,
     phase: Phase,
     job: Job,
     thing: String<MAX_THING_NAME_LEN>,
@@ -167,7 +167,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     fn request_job(&mut self, now: Instant) {
         self.pending.set(Pending::JOB_REQUEST);
         if matches!(self.phase, Phase::Idle) {
-            self.request_deadline = Some(self.config.request_deadline(now));
+            self.request_deadline = self.config.request_deadline(now);
         }
     }
 
@@ -188,7 +188,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.pending.set(Pending::STATUS);
         self.phase = Phase::Reporting(after);
         self.retries = 0;
-        self.request_deadline = Some(self.config.request_deadline(now));
+        self.request_deadline = self.config.request_deadline(now);
     }
 
     /// Publish `status` without waiting for it.
@@ -223,7 +223,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return;
         };
         self.awaiting = None;
-        self.request_deadline = None;
+        self.request_deadline = Deadline::NONE;
         if !delivered {
             log::warn!("ota: status for job {} was not acknowledged", self.job.id);
         }
@@ -305,8 +305,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     fn stop_for_reboot(&mut self) {
         self.phase = Phase::Stopped;
         self.pending = Pending::default();
-        self.request_deadline = None;
-        self.self_test_deadline = None;
+        self.request_deadline = Deadline::NONE;
+        self.self_test_deadline = Deadline::NONE;
     }
 
     /// The public state.

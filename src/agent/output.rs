@@ -190,12 +190,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return None;
         }
         if self.suspended {
-            return self.self_test_deadline;
+            return self.self_test_deadline.get();
         }
-        match (self.request_deadline, self.self_test_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.request_deadline.min(self.self_test_deadline).get()
     }
 
     /// The next application event.

@@ -11,7 +11,7 @@ use crate::resume::{Record, Stage, RESUME_RECORD_MAX};
 const MAX_RETRIED_BOOT_CHANGES: u32 = 3;
 use crate::reason::{FailReason, JobError};
 use crate::status::Status;
-use crate::time::Instant;
+use crate::time::{Deadline, Instant};
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// A job document whose status details say `self_test`: the previous
@@ -66,8 +66,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
         log::info!("ota: job {} in self test; starting the test", j.job_id);
         self.image_state = ImageState::Testing;
-        if self.self_test_deadline.is_none() {
-            self.self_test_deadline = Some(self.config.self_test_deadline(now));
+        if !self.self_test_deadline.is_set() {
+            self.self_test_deadline = self.config.self_test_deadline(now);
         }
         self.tell(Status::SelfTestActive { running });
         self.phase = Phase::SelfTest;
@@ -95,7 +95,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             Ok(()) => {
                 log::info!("ota: image confirmed");
                 self.clear_record();
-                self.self_test_deadline = None;
+                self.self_test_deadline = Deadline::NONE;
                 self.image_state = ImageState::Accepted;
             }
             Err(e) => {
@@ -169,7 +169,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if matches!(self.phase, Phase::SelfTest) && !self.suspended {
             // Report it, but give the report only one timeout before the
             // rollback happens regardless.
-            self.self_test_deadline = Some(self.config.request_deadline(now));
+            self.self_test_deadline = self.config.request_deadline(now);
             self.report_failure(now, FailReason::SelfTestTimeout, After::RollBack);
         } else {
             self.roll_back();

@@ -9,7 +9,7 @@ use crate::platform::{BootControl, Platform, ProgressStore, SignatureVerifier, V
 use crate::reason::FailReason;
 use crate::resume::{self, Decision, Record, Stage};
 use crate::status::Status;
-use crate::time::Instant;
+use crate::time::{Deadline, Instant};
 
 /// HTTP status of an expired pre-signed URL.
 const HTTP_FORBIDDEN: u16 = 403;
@@ -113,7 +113,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         d.outstanding = self.config.blocks_per_request;
         d.awaiting_url = false;
         self.pending.set(Pending::DATA_REQUEST);
-        self.request_deadline = Some(self.config.request_deadline(now));
+        self.request_deadline = self.config.request_deadline(now);
     }
 
     fn drop_data(&mut self, reason: DropReason) -> Processed {
@@ -136,7 +136,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.stats.queued += 1;
         // Every message from the service shows it is alive: wait a full
         // timeout again before re-requesting.
-        self.request_deadline = Some(self.config.request_deadline(now));
+        self.request_deadline = self.config.request_deadline(now);
         let block = match cbor::decode_block(payload) {
             Ok(b) if b.file_id != self.job.file_id as u32 => {
                 return self.bad_data(now, DropReason::WrongFile)
@@ -176,7 +176,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return self.drop_data(DropReason::NoTransfer);
         }
         self.stats.queued += 1;
-        self.request_deadline = Some(self.config.request_deadline(now));
+        self.request_deadline = self.config.request_deadline(now);
         let result = d.accept_http(self.platform.slot(), offset, data);
         self.after_data(now, result)
     }
@@ -380,7 +380,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         };
         self.pending
             .clear(Pending::DATA_REQUEST | Pending::SUB_DATA);
-        self.request_deadline = None;
+        self.request_deadline = Deadline::NONE;
         if Self::plane(&d) == Plane::Mqtt {
             self.pending.set(Pending::UNSUB_DATA);
         }
