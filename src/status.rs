@@ -67,7 +67,9 @@ impl Status {
     /// Write the JSON body.
     pub(crate) fn render(&self, w: &mut SliceWriter) -> Written {
         let mut nums = [0u32; 6];
-        let mut strs = [""; 2];
+        // Every body opens with `{"status":"`, written first; the
+        // `statusDetails` key, which most share, is each template's first `%`.
+        let mut strs = [r#"","statusDetails":{""#, ""];
         let template = match *self {
             Status::Progress {
                 received,
@@ -75,18 +77,21 @@ impl Status {
                 resume,
             } => {
                 nums[..2].copy_from_slice(&[received, total]);
-                if let Some(note) = resume {
-                    strs = [r#"","resume":""#, note];
+                match resume {
+                    Some(note) => {
+                        strs[1] = note;
+                        r##"IN_PROGRESS%receive":"#/#","resume":"%"}}"##
+                    }
+                    None => r##"IN_PROGRESS%receive":"#/#"}}"##,
                 }
-                r##"{"status":"IN_PROGRESS","statusDetails":{"receive":"#/#%%"}}"##
             }
             Status::SelfTestReady { updated_by: v } | Status::SelfTestActive { running: v } => {
                 nums[0] = v;
-                strs[0] = match self {
+                strs[1] = match self {
                     Status::SelfTestReady { .. } => "ready",
                     _ => "active",
                 };
-                r##"{"status":"IN_PROGRESS","statusDetails":{"self_test":"%","updatedBy":"0x^"}}"##
+                r##"IN_PROGRESS%self_test":"%","updatedBy":"0x^"}}"##
             }
             Status::Succeeded {
                 running,
@@ -101,25 +106,25 @@ impl Status {
                     u.minor.into(),
                     u.build.into(),
                 ];
-                r##"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v#.#.#","updatedBy":"  v#.#.#"}}"##
+                r##"SUCCEEDED%reason":"accepted  v#.#.#","updatedBy":"  v#.#.#"}}"##
             }
             Status::Failed(WireReason::Codes(main, sub))
             | Status::Custom(CustomJobStatus::Failed { code: main, sub }) => {
                 nums[..2].copy_from_slice(&[main, sub]);
-                r##"{"status":"FAILED","statusDetails":{"reason":"0x^: 0x^"}}"##
+                r##"FAILED%reason":"0x^: 0x^"}}"##
             }
             Status::Failed(WireReason::Rejected(code) | WireReason::Aborted(code)) => {
                 nums[0] = code;
-                strs[0] = match self {
+                strs[1] = match self {
                     Status::Failed(WireReason::Rejected(_)) => "rejected",
                     _ => "aborted",
                 };
-                r##"{"status":"FAILED","statusDetails":{"reason":"%: 0x^"}}"##
+                r##"FAILED%reason":"%: 0x^"}}"##
             }
-            Status::Custom(CustomJobStatus::InProgress) => r##"{"status":"IN_PROGRESS"}"##,
-            Status::Custom(CustomJobStatus::Succeeded) => r##"{"status":"SUCCEEDED"}"##,
+            Status::Custom(CustomJobStatus::InProgress) => r#"IN_PROGRESS"}"#,
+            Status::Custom(CustomJobStatus::Succeeded) => r#"SUCCEEDED"}"#,
         };
-        w.fill(template, &nums, &strs)
+        w.str(r#"{"status":""#)?.fill(template, &nums, &strs)
     }
 }
 
