@@ -108,30 +108,24 @@ fn present<'a>(v: Value<'a>, key: &str) -> Value<'a> {
 
 /// Checks the fields of a job document one after the other, keeping the
 /// first error met: the one an early return would have given.
-struct Checker {
+struct Checker<'a> {
+    /// The object whose members [`Checker::field`] reads.
+    obj: Value<'a>,
     error: Option<JobError>,
 }
 
-impl Checker {
+impl<'a> Checker<'a> {
     fn fail(&mut self, error: JobError) {
         self.error.get_or_insert(error);
     }
 
-    /// A key's value (`null` when absent) checked to be of kind `want`, where
-    /// [`Kind::Number`] means a strict u32; `null` if it is not.
-    fn field<'a>(
-        &mut self,
-        v: Value<'a>,
-        key: &'static str,
-        want: Kind,
-        required: bool,
-    ) -> Value<'a> {
-        let x = present(v, key);
+    /// The member `key` of `obj` (`null` when absent) checked to be of kind
+    /// `want`, where [`Kind::Number`] means a strict u32; `null`, with the
+    /// error kept, if it is not.
+    fn field(&mut self, key: &'static str, want: Kind) -> Value<'a> {
+        let x = present(self.obj, key);
         let error = if x.is_null() {
-            if !required {
-                return x;
-            }
-            JobError::Missing(key)
+            return x;
         } else if want == Kind::Number {
             if x.as_u32().is_some() {
                 return x;
@@ -145,6 +139,18 @@ impl Checker {
         };
         self.fail(error);
         Value::NULL
+    }
+
+    /// [`Checker::field`] for a member that must be present.
+    // Out of line: measured smaller on thumbv7em.
+    #[inline(never)]
+    fn required(&mut self, key: &'static str, want: Kind) -> Value<'a> {
+        let x = self.field(key, want);
+        // Absent, or of the wrong kind (an error already kept).
+        if x.is_null() {
+            self.fail(JobError::Missing(key));
+        }
+        x
     }
 }
 
@@ -161,8 +167,11 @@ pub fn parse_document(payload: &[u8]) -> Document<'_> {
     let Ok(root) = json::parse(payload) else {
         return invalid(None, JobError::InvalidJson);
     };
-    let mut check = Checker { error: None };
-    let execution = check.field(root, "execution", Kind::Object, false);
+    let mut check = Checker {
+        obj: root,
+        error: None,
+    };
+    let execution = check.field("execution", Kind::Object);
     if let Some(error) = check.error {
         return invalid(None, error);
     }
@@ -177,7 +186,8 @@ pub fn parse_document(payload: &[u8]) -> Document<'_> {
     if job_doc.is_null() {
         return invalid(Some(job_id), JobError::Missing("execution.jobDocument"));
     }
-    let afr_ota = check.field(job_doc, "afr_ota", Kind::Object, false);
+    check.obj = job_doc;
+    let afr_ota = check.field("afr_ota", Kind::Object);
     if afr_ota.is_null() && check.error.is_none() {
         return Document::Custom {
             job_id,
@@ -193,16 +203,16 @@ pub fn parse_document(payload: &[u8]) -> Document<'_> {
 
 /// The OTA job of a document with `afr_ota`; errors go to `check`.
 fn ota_job<'a>(
-    check: &mut Checker,
+    check: &mut Checker<'a>,
     job_id: &'a str,
     execution: Value<'a>,
     afr_ota: Value<'a>,
 ) -> OtaJob<'a> {
-    let details = check.field(execution, "statusDetails", Kind::Object, false);
+    check.obj = execution;
+    let details = check.field("statusDetails", Kind::Object);
     let self_test = present(details, "self_test");
-    let updated_by = check
-        .field(details, "updatedBy", Kind::Number, false)
-        .as_u32();
+    check.obj = details;
+    let updated_by = check.field("updatedBy", Kind::Number).as_u32();
 
     let stream = present(afr_ota, "streamname");
     let stream = if stream.is_null() {
@@ -216,10 +226,8 @@ fn ota_job<'a>(
     };
 
     let (mut mqtt, mut http) = (false, false);
-    for p in check
-        .field(afr_ota, "protocols", Kind::Array, true)
-        .elements()
-    {
+    check.obj = afr_ota;
+    for p in check.required("protocols", Kind::Array).elements() {
         match p.raw_str() {
             Some(b"MQTT") => mqtt = true,
             Some(b"HTTP") => http = true,
@@ -230,7 +238,7 @@ fn ota_job<'a>(
 
     // Only the first file is used, as AWS does.
     let (mut file, mut file_count) = (Value::NULL, 0);
-    for f in check.field(afr_ota, "files", Kind::Array, true).elements() {
+    for f in check.required("files", Kind::Array).elements() {
         if file_count == 0 {
             file = f;
         }
@@ -243,25 +251,24 @@ fn ota_job<'a>(
         check.fail(JobError::WrongType("files"));
     }
 
-    let size = check.field(file, "filesize", Kind::Number, true).as_u32();
+    check.obj = file;
+    let size = check.required("filesize", Kind::Number).as_u32();
     if size == Some(0) {
         check.fail(JobError::ZeroFileSize);
     }
-    let id = check.field(file, "fileid", Kind::Number, true).as_u32();
+    let id = check.required("fileid", Kind::Number).as_u32();
     let file_id = u8::try_from(id.unwrap_or(0)).unwrap_or_else(|_| {
         check.fail(JobError::BadNumber("fileid"));
         0
     });
-    let file_type = check.field(file, "fileType", Kind::Number, false).as_u32();
-    check.field(file, "attr", Kind::Number, false);
-    check.field(file, "filepath", Kind::String, false);
-    check.field(file, "certfile", Kind::String, false);
-    check.field(file, "auth_scheme", Kind::String, false);
-    let url = check.field(file, "update_data_url", Kind::String, false);
+    let file_type = check.field("fileType", Kind::Number).as_u32();
+    check.field("attr", Kind::Number);
+    check.field("filepath", Kind::String);
+    check.field("certfile", Kind::String);
+    check.field("auth_scheme", Kind::String);
+    let url = check.field("update_data_url", Kind::String);
 
-    let sig_text = check
-        .field(file, SIGNATURE_KEY, Kind::String, true)
-        .raw_str();
+    let sig_text = check.required(SIGNATURE_KEY, Kind::String).raw_str();
     let mut signature = Signature::from_array([0; MAX_SIGNATURE_LEN]);
     match base64::decode(sig_text.unwrap_or_default(), &mut signature) {
         Ok(n) => signature.truncate(n),
