@@ -163,42 +163,47 @@ pub fn client_token(payload: &[u8]) -> Option<&[u8]> {
 // Not inlined into the agent: measured smaller on thumbv7em.
 #[inline(never)]
 pub fn parse_document(payload: &[u8]) -> Document<'_> {
-    let invalid = |job_id, error| Document::Invalid { job_id, error };
-    let Ok(root) = json::parse(payload) else {
-        return invalid(None, JobError::InvalidJson);
-    };
-    let mut check = Checker {
-        obj: root,
-        error: None,
-    };
-    let execution = check.field("execution", Kind::Object);
-    if let Some(error) = check.error {
-        return invalid(None, error);
-    }
-    let id = present(execution, "jobId");
-    if id.is_null() {
-        return Document::NoJob;
-    }
-    let Some(job_id) = as_name(id, MAX_JOB_ID_LEN) else {
-        return invalid(None, JobError::BadString("execution.jobId"));
-    };
-    let job_doc = present(execution, "jobDocument");
-    if job_doc.is_null() {
-        return invalid(Some(job_id), JobError::Missing("execution.jobDocument"));
-    }
-    check.obj = job_doc;
-    let afr_ota = check.field("afr_ota", Kind::Object);
-    if afr_ota.is_null() && check.error.is_none() {
-        return Document::Custom {
-            job_id,
-            document: job_doc.text(),
+    // Set once the job id is read and valid.
+    let mut job_id = None;
+    let error = 'invalid: {
+        let Ok(root) = json::parse(payload) else {
+            break 'invalid JobError::InvalidJson;
         };
-    }
-    let job = ota_job(&mut check, job_id, execution, afr_ota);
-    match check.error {
-        None => Document::Ota(job),
-        Some(error) => invalid(Some(job_id), error),
-    }
+        let mut check = Checker {
+            obj: root,
+            error: None,
+        };
+        let execution = check.field("execution", Kind::Object);
+        if let Some(error) = check.error {
+            break 'invalid error;
+        }
+        let id = present(execution, "jobId");
+        if id.is_null() {
+            return Document::NoJob;
+        }
+        let Some(id) = as_name(id, MAX_JOB_ID_LEN) else {
+            break 'invalid JobError::BadString("execution.jobId");
+        };
+        job_id = Some(id);
+        let job_doc = present(execution, "jobDocument");
+        if job_doc.is_null() {
+            break 'invalid JobError::Missing("execution.jobDocument");
+        }
+        check.obj = job_doc;
+        let afr_ota = check.field("afr_ota", Kind::Object);
+        if afr_ota.is_null() && check.error.is_none() {
+            return Document::Custom {
+                job_id: id,
+                document: job_doc.text(),
+            };
+        }
+        let job = ota_job(&mut check, id, execution, afr_ota);
+        match check.error {
+            None => return Document::Ota(job),
+            Some(error) => error,
+        }
+    };
+    Document::Invalid { job_id, error }
 }
 
 /// The OTA job of a document with `afr_ota`; errors go to `check`.
