@@ -37,32 +37,30 @@ impl<'a> SliceWriter<'a> {
     }
 
     /// Append `v` in decimal.
-    pub(crate) fn dec(&mut self, mut v: u32) -> Result<&mut Self, Full> {
-        let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.bytes(&digits[i..])
+    pub(crate) fn dec(&mut self, v: u32) -> Result<&mut Self, Full> {
+        self.number(v, 10, 1)
     }
 
     /// Append `v` as 8 lowercase hex digits.
     pub(crate) fn hex8(&mut self, v: u32) -> Result<&mut Self, Full> {
-        let mut digits = [0u8; 8];
-        for (i, d) in digits.iter_mut().enumerate() {
-            let nibble = (v >> (28 - 4 * i)) as u8 & 0xf;
-            *d = if nibble < 10 {
-                b'0' + nibble
-            } else {
-                b'a' + nibble - 10
-            };
+        self.number(v, 16, 8)
+    }
+
+    /// Append `v` in `radix` (at most 16), lowercase, with leading zeros to
+    /// at least `width` digits (at most 10).
+    fn number(&mut self, mut v: u32, radix: u32, width: usize) -> Result<&mut Self, Full> {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            let d = (v % radix) as u8;
+            digits[i] = if d < 10 { b'0' + d } else { b'a' + d - 10 };
+            v /= radix;
+            if v == 0 && digits.len() - i >= width {
+                break;
+            }
         }
-        self.bytes(&digits)
+        self.bytes(&digits[i..])
     }
 
     /// Append `template` with each `#` replaced by the next of `nums` in
