@@ -67,9 +67,10 @@ impl Status {
     /// Write the JSON body.
     pub(crate) fn render(&self, w: &mut SliceWriter) -> Written {
         let mut nums = [0u32; 6];
-        // Every body opens with `{"status":"`, written first; the
-        // `statusDetails` key, which most share, is each template's first `%`.
-        let mut strs = [r#"","statusDetails":{""#, ""];
+        // The opening and the `statusDetails` key, which the bodies share,
+        // are the first two `%`s of each template (the first only, in the
+        // two without `statusDetails`).
+        let mut strs = [r#"{"status":""#, r#"","statusDetails":{""#, "", ""];
         let template = match *self {
             Status::Progress {
                 received,
@@ -77,21 +78,18 @@ impl Status {
                 resume,
             } => {
                 nums[..2].copy_from_slice(&[received, total]);
-                match resume {
-                    Some(note) => {
-                        strs[1] = note;
-                        r##"IN_PROGRESS%receive":"#/#","resume":"%"}}"##
-                    }
-                    None => r##"IN_PROGRESS%receive":"#/#"}}"##,
+                if let Some(note) = resume {
+                    strs[2..].copy_from_slice(&[r#"","resume":""#, note]);
                 }
+                r##"%IN_PROGRESS%receive":"#/#%%"}}"##
             }
             Status::SelfTestReady { updated_by: v } | Status::SelfTestActive { running: v } => {
                 nums[0] = v;
-                strs[1] = match self {
+                strs[2] = match self {
                     Status::SelfTestReady { .. } => "ready",
                     _ => "active",
                 };
-                r##"IN_PROGRESS%self_test":"%","updatedBy":"0x^"}}"##
+                r##"%IN_PROGRESS%self_test":"%","updatedBy":"0x^"}}"##
             }
             Status::Succeeded {
                 running,
@@ -106,25 +104,25 @@ impl Status {
                     u.minor.into(),
                     u.build.into(),
                 ];
-                r##"SUCCEEDED%reason":"accepted  v#.#.#","updatedBy":"  v#.#.#"}}"##
+                r##"%SUCCEEDED%reason":"accepted  v#.#.#","updatedBy":"  v#.#.#"}}"##
             }
             Status::Failed(WireReason::Codes(main, sub))
             | Status::Custom(CustomJobStatus::Failed { code: main, sub }) => {
                 nums[..2].copy_from_slice(&[main, sub]);
-                r##"FAILED%reason":"0x^: 0x^"}}"##
+                r##"%FAILED%reason":"0x^: 0x^"}}"##
             }
             Status::Failed(WireReason::Rejected(code) | WireReason::Aborted(code)) => {
                 nums[0] = code;
-                strs[1] = match self {
+                strs[2] = match self {
                     Status::Failed(WireReason::Rejected(_)) => "rejected",
                     _ => "aborted",
                 };
-                r##"FAILED%reason":"%: 0x^"}}"##
+                r##"%FAILED%reason":"%: 0x^"}}"##
             }
-            Status::Custom(CustomJobStatus::InProgress) => r#"IN_PROGRESS"}"#,
-            Status::Custom(CustomJobStatus::Succeeded) => r#"SUCCEEDED"}"#,
+            Status::Custom(CustomJobStatus::InProgress) => r#"%IN_PROGRESS"}"#,
+            Status::Custom(CustomJobStatus::Succeeded) => r#"%SUCCEEDED"}"#,
         };
-        w.str(r#"{"status":""#)?.fill(template, &nums, &strs)
+        w.fill(template, &nums, &strs)
     }
 }
 
