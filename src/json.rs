@@ -164,12 +164,13 @@ impl<'a> Value<'a> {
     /// A strict u32: a JSON number, or a string, holding decimal digits (no
     /// sign, fraction, exponent or leading zero) or `0x`/`0X` and hex digits,
     /// not above `u32::MAX`.
+    // Out of line: measured smaller on thumbv7em (bench/footprint).
+    #[inline(never)]
     pub fn as_u32(&self) -> Option<u32> {
-        match self.kind() {
-            Kind::Number => parse_u32(self.text),
-            Kind::String => parse_u32(self.raw_str()?),
-            _ => None,
-        }
+        // A string's digits are between its quotes, a number's are its
+        // text; the text of any other kind starts with a bracket or a
+        // letter, which `parse_u32` refuses.
+        parse_u32(self.raw_str().unwrap_or(self.text))
     }
 }
 
