@@ -268,8 +268,9 @@ impl Download {
         self.window.mark_received(block.index);
         // Hash what is now complete from the base on: this block from its
         // payload, blocks that arrived before it read back from the slot.
-        while self.window.base_received() {
-            let base = self.window.base();
+        // (The window moves past a block before it is hashed; an error ends
+        // the transfer.)
+        while let Some(base) = self.window.advance() {
             if base == block.index {
                 self.digest
                     .update(block.payload)
@@ -278,7 +279,6 @@ impl Download {
                 let end = base * self.block_size + self.block_len(base);
                 self.hash_from_slot(slot, end)?;
             }
-            self.window.advance();
         }
         Ok(Outcome::Accepted)
     }

@@ -88,9 +88,13 @@ impl Window {
 
     /// Record block `index` as received (no effect unless it was needed).
     pub(crate) fn mark_received(&mut self, index: u32) {
-        if self.check(index) == Slot::Needed {
-            let k = (index - self.base) as usize;
-            self.bits[k / 8] &= !(1 << (k % 8));
+        // A block is needed exactly when its bit is set: blocks below the
+        // base wrap to a `k` past the bitmap, and no bit past the file's end
+        // is ever set.
+        let k = index.wrapping_sub(self.base) as usize;
+        let mask = 1 << (k % 8);
+        if let Some(byte) = self.bits.get_mut(k / 8).filter(|b| **b & mask != 0) {
+            *byte &= !mask;
             self.received += 1;
         }
     }
@@ -100,11 +104,14 @@ impl Window {
         !self.is_complete() && !self.bit(0)
     }
 
-    /// Move the base past one received block (see [`base_received`](Self::base_received)).
-    pub(crate) fn advance(&mut self) {
+    /// If block `base` has been received (see
+    /// [`base_received`](Self::base_received)), move the base past it and
+    /// return that block's index.
+    pub(crate) fn advance(&mut self) -> Option<u32> {
         if !self.base_received() {
-            return;
+            return None;
         }
+        let block = self.base;
         let mut carry = 0;
         for byte in self.bits.iter_mut().rev() {
             let low = *byte & 1;
@@ -116,6 +123,7 @@ impl Window {
         if (self.total - self.base) as usize > top {
             self.bits[top / 8] |= 1 << (top % 8);
         }
+        Some(block)
     }
 
     /// The GetStream bitmap for offset `base`: just the bytes that cover blocks
