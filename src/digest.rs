@@ -75,20 +75,23 @@ impl FileDigest {
     /// Hash the next bytes of the file. Fails as soon as the MCUboot header is
     /// known to be bad, so a wrong file is refused after its first block.
     pub(crate) fn update(&mut self, mut data: &[u8]) -> Result<(), ImageError> {
-        while let Some(stop) = self.stop() {
-            if self.hashed == stop {
-                self.reached_stop()?;
-                continue;
+        loop {
+            // Up to the next stop, if any.
+            let mut n = data.len();
+            if let Some(stop) = self.stop() {
+                if self.hashed == stop {
+                    self.reached_stop()?;
+                    continue;
+                }
+                n = n.min((stop - self.hashed) as usize);
             }
-            if data.is_empty() {
+            if n == 0 {
                 return Ok(());
             }
-            let (now, rest) = data.split_at(((stop - self.hashed) as usize).min(data.len()));
+            let (now, rest) = data.split_at(n);
             self.feed(now);
             data = rest;
         }
-        self.feed(data);
-        Ok(())
     }
 
     fn feed(&mut self, data: &[u8]) {
