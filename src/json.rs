@@ -339,15 +339,23 @@ impl<'a> Cursor<'a> {
 
     /// The rest of a string after its opening quote; its raw contents.
     fn string(&mut self) -> Result<&'a [u8], JsonError> {
-        let start = self.pos;
+        // Reads what is left through a local index and moves the cursor
+        // once, at the end: measured smaller on thumbv7em (bench/footprint).
+        let rest = &self.src[self.pos..];
+        let mut at = 0;
+        let mut next = || {
+            let b = rest.get(at).copied().ok_or(JsonError::Syntax);
+            at += 1;
+            b
+        };
         loop {
-            match self.bump()? {
-                b'"' => return Ok(&self.src[start..self.pos - 1]),
-                b'\\' => match self.bump()? {
+            match next()? {
+                b'"' => break,
+                b'\\' => match next()? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
                     b'u' => {
                         for _ in 0..4 {
-                            if !self.bump()?.is_ascii_hexdigit() {
+                            if !next()?.is_ascii_hexdigit() {
                                 return Err(JsonError::Syntax);
                             }
                         }
@@ -358,6 +366,8 @@ impl<'a> Cursor<'a> {
                 _ => {}
             }
         }
+        self.pos += at;
+        Ok(&rest[..at - 1])
     }
 
     /// The rest of a literal after its first letter.
