@@ -33,9 +33,13 @@ fn sextet(c: u8) -> Option<u32> {
 pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
     // All data characters so far, 6 bits each (only the last 24 bits matter).
     let mut acc: u32 = 0;
-    let mut chars = 0usize;
-    let mut padding = 0usize;
+    // The low bits of `acc` in no byte yet: 6, 4, 2 after the 1st, 2nd, 3rd
+    // character of a quantum, 0 when it is complete.
+    let mut pending = 0u32;
+    let mut padding = 0u32;
     let mut trailing_space = false;
+    // Bytes decoded, whether or not they fit `out` (none: fewer than two
+    // data characters).
     let mut written = 0usize;
     // A decoded byte did not fit `out`: reported when its quantum is
     // complete, or at the end after the checks of the last quantum.
@@ -52,39 +56,37 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
                     return Err(Base64Error::InvalidCharacter);
                 }
                 acc = (acc << 6) | v;
-                chars += 1;
                 // The 2nd, 3rd and 4th character of a quantum complete a byte.
-                if chars % 4 != 1 {
+                if pending == 0 {
+                    pending = 6;
+                } else {
+                    pending -= 2;
                     match out.get_mut(written) {
-                        Some(b) => *b = (acc >> unused_bits(chars)) as u8,
+                        Some(b) => *b = (acc >> pending) as u8,
                         None => overflow = true,
                     }
                     written += 1;
                 }
-                if chars.is_multiple_of(4) && overflow {
+                if pending == 0 && overflow {
                     return Err(Base64Error::OutputTooSmall);
                 }
             }
         }
     }
 
-    let rest = chars % 4;
-    if chars < 2 || rest == 1 || (padding > 0 && (rest == 0 || rest + padding != 4)) {
+    // Padding, if any, must complete the last quantum: one `=` per missing
+    // character, which is half the pending bits (none after a whole quantum,
+    // and a single dangling character is refused anyway).
+    if written == 0 || pending == 6 || (padding > 0 && padding * 2 != pending) {
         return Err(Base64Error::InvalidLength);
     }
-    if acc & ((1 << unused_bits(chars)) - 1) != 0 {
+    if acc & ((1 << pending) - 1) != 0 {
         return Err(Base64Error::NonZeroTrailingBits);
     }
     if overflow {
         return Err(Base64Error::OutputTooSmall);
     }
     Ok(written)
-}
-
-/// After `chars` data characters (not 1 more than a multiple of 4), the
-/// low bits of the last character that belong to no complete byte.
-fn unused_bits(chars: usize) -> u32 {
-    2 * (4 - chars as u32 % 4) % 8
 }
 
 #[cfg(test)]
