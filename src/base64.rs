@@ -36,7 +36,7 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
     // The low bits of `acc` in no byte yet: 6, 4, 2 after the 1st, 2nd, 3rd
     // character of a quantum, 0 when it is complete.
     let mut pending = 0u32;
-    let mut padding = 0u32;
+    let mut padding = 0usize;
     let mut trailing_space = false;
     // Bytes decoded, whether or not they fit `out` (none: fewer than two
     // data characters).
@@ -77,7 +77,7 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
     // Padding, if any, must complete the last quantum: one `=` per missing
     // character, which is half the pending bits (none after a whole quantum,
     // and a single dangling character is refused anyway).
-    if written == 0 || pending == 6 || (padding > 0 && padding * 2 != pending) {
+    if written == 0 || pending == 6 || (padding > 0 && padding != pending as usize / 2) {
         return Err(Base64Error::InvalidLength);
     }
     if acc & ((1 << pending) - 1) != 0 {
