@@ -100,7 +100,7 @@ impl Window {
     }
 
     /// Whether block `base` has been received (so the base can move past it).
-    pub(crate) fn base_received(&self) -> bool {
+    fn base_received(&self) -> bool {
         !self.is_complete() && !self.bit(0)
     }
 
