@@ -234,9 +234,10 @@ fn ota_job<'a>(
     check.obj = afr_ota;
     for p in check.required("protocols", Kind::Array).elements() {
         match p.raw_str() {
-            Some(b"MQTT") => mqtt = true,
-            Some(b"HTTP") => http = true,
-            Some(_) => {}
+            Some(name) => {
+                mqtt |= name == b"MQTT";
+                http |= name == b"HTTP";
+            }
             None => check.fail(JobError::WrongType("protocols")),
         }
     }
