@@ -219,9 +219,7 @@ impl<'a> Iterator for Children<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let c = &mut self.c;
         c.skip_ws();
-        if c.peek() == Some(b',') {
-            c.pos += 1;
-        }
+        c.eat(b',');
         // The container was validated, so these fail only at its end: a
         // child nests less than its container.
         let key = if self.object { c.key().ok()? } else { &[] };
@@ -248,7 +246,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn expect(&mut self, b: u8) -> Result<(), JsonError> {
-        if self.bump()? == b {
+        if self.eat(b) {
             Ok(())
         } else {
             Err(JsonError::Syntax)
@@ -280,13 +278,12 @@ impl<'a> Cursor<'a> {
                     open = open << 1 | u32::from(object);
                     self.skip_ws();
                     // `}` and `]` follow `{` and `[` two code points on.
-                    if self.peek() != Some(b + 2) {
+                    if !self.eat(b + 2) {
                         if object {
                             self.key()?;
                         }
                         continue;
                     }
-                    self.pos += 1;
                     open >>= 1;
                 }
                 b'"' => {
@@ -380,39 +377,40 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn digits(&mut self) -> usize {
+    /// Consume `b` if it comes next.
+    fn eat(&mut self, b: u8) -> bool {
+        let next = self.peek() == Some(b);
+        if next {
+            self.pos += 1;
+        }
+        next
+    }
+
+    /// One or more decimal digits.
+    fn digits(&mut self) -> Result<(), JsonError> {
         let start = self.pos;
         while matches!(self.peek(), Some(b'0'..=b'9')) {
             self.pos += 1;
         }
-        self.pos - start
+        if self.pos == start {
+            return Err(JsonError::Syntax);
+        }
+        Ok(())
     }
 
     fn number(&mut self) -> Result<(), JsonError> {
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
+        self.eat(b'-');
+        // `0` alone, or digits that do not start with one.
+        if !self.eat(b'0') {
+            self.digits()?;
         }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
-            }
-            _ => return Err(JsonError::Syntax),
+        if self.eat(b'.') {
+            self.digits()?;
         }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return Err(JsonError::Syntax);
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return Err(JsonError::Syntax);
-            }
+        if self.eat(b'e') || self.eat(b'E') {
+            // An optional sign.
+            let _ = self.eat(b'+') || self.eat(b'-');
+            self.digits()?;
         }
         Ok(())
     }
