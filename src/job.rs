@@ -197,7 +197,7 @@ pub fn parse_document(payload: &[u8]) -> Document<'_> {
                 document: job_doc.text(),
             };
         }
-        return ota_job(check, id, execution, afr_ota);
+        return ota_job(&mut check, id, execution, afr_ota);
     };
     Document::Invalid { job_id, error }
 }
@@ -205,7 +205,7 @@ pub fn parse_document(payload: &[u8]) -> Document<'_> {
 /// The document of a job with `afr_ota`: its OTA job, or invalid with the
 /// first error `check` kept or meets.
 fn ota_job<'a>(
-    mut check: Checker<'a>,
+    check: &mut Checker<'a>,
     job_id: &'a str,
     execution: Value<'a>,
     afr_ota: Value<'a>,
