@@ -125,6 +125,8 @@ const MAX_SKIP_DEPTH: usize = 8;
 
 /// The keys the agent reads, in the order missing ones are reported.
 const FIELDS: [&str; 4] = ["f", "i", "l", "p"];
+/// The same keys as bytes.
+const KEYS: &[u8; 4] = b"filp";
 
 /// A data item's head.
 struct Head {
@@ -269,8 +271,12 @@ pub fn decode_block(msg: &[u8]) -> Result<Block<'_>, BlockError> {
         if key.major != TEXT {
             return Err(BlockError::Malformed);
         }
-        let key = r.content(&key)?;
-        let Some(k) = FIELDS.iter().position(|f| f.as_bytes() == key) else {
+        // The keys read are one letter each: a byte compare, not a string one.
+        let k = match r.content(&key)? {
+            [c] => KEYS.iter().position(|f| f == c),
+            _ => None,
+        };
+        let Some(k) = k else {
             r.skip()?;
             continue;
         };
