@@ -32,24 +32,34 @@ pub(crate) struct Window {
     bits: [u8; WINDOW_BYTES],
 }
 
+/// Blocks of a window at `base` that exist in a file of `total` blocks.
+fn span(base: u32, total: u32) -> usize {
+    ((total - base) as usize).min(WINDOW_BLOCKS)
+}
+
 impl Window {
     /// A window where blocks `base..total` are needed.
     pub(crate) fn new(total: u32, base: u32) -> Self {
-        let mut w = Window {
-            base: base.min(total),
-            total,
-            received: base.min(total),
-            bits: [0; WINDOW_BYTES],
+        let base = base.min(total);
+        let span = span(base, total);
+        // Byte i holds blocks 8i..8i+8: as many low bits set as of those
+        // blocks exist. (Built byte by byte: measured smaller on thumbv7em
+        // than setting the bits one by one.)
+        let byte = |i: usize| {
+            let needed = span.saturating_sub(8 * i).min(8);
+            !(0xff_u32 << needed) as u8
         };
-        for k in 0..w.span() {
-            w.bits[k / 8] |= 1 << (k % 8);
+        Window {
+            base,
+            total,
+            received: base,
+            bits: core::array::from_fn(byte),
         }
-        w
     }
 
     /// Blocks of the window that exist (the window may reach past the file's end).
     fn span(&self) -> usize {
-        ((self.total - self.base) as usize).min(WINDOW_BLOCKS)
+        span(self.base, self.total)
     }
 
     /// The first block not yet received.
