@@ -136,15 +136,20 @@ impl FileDigest {
         Ok(())
     }
 
-    /// The file's SHA-256 and, for firmware, the MCUboot image hash.
-    pub(crate) fn finish(&self) -> Result<([u8; 32], Option<BootImage>), ImageError> {
-        let boot = match self.phase {
-            Phase::Off => None,
-            Phase::Done => Some(self.boot),
-            Phase::Header => return Err(ImageError::BadMagic),
-            Phase::Prefix => return Err(ImageError::BadSizes),
-        };
-        Ok((self.sha.finalize(self.hashed), boot))
+    /// For a complete file: what the download learned about the MCUboot
+    /// image (`None` if not firmware), or why it is not a valid one.
+    pub(crate) fn boot_image(&self) -> Result<Option<&BootImage>, ImageError> {
+        match self.phase {
+            Phase::Off => Ok(None),
+            Phase::Done => Ok(Some(&self.boot)),
+            Phase::Header => Err(ImageError::BadMagic),
+            Phase::Prefix => Err(ImageError::BadSizes),
+        }
+    }
+
+    /// The SHA-256 of the bytes hashed: the file's, once it is complete.
+    pub(crate) fn sha256(&self) -> [u8; 32] {
+        self.sha.finalize(self.hashed)
     }
 }
 
@@ -171,9 +176,8 @@ mod tests {
         let img = &buf[..n];
         let mut d = FileDigest::new(n as u32, true);
         d.update(img).unwrap();
-        let (file, boot) = d.finish().unwrap();
-        assert_eq!(file, reference(img));
-        let boot = boot.unwrap();
+        assert_eq!(d.sha256(), reference(img));
+        let boot = d.boot_image().unwrap().unwrap();
         let layout = crate::mcuboot::check_image(img).unwrap();
         let v = layout.header.version;
         assert_eq!(boot.version, Version::new(v.major, v.minor, v.revision));
@@ -198,16 +202,15 @@ mod tests {
     fn non_firmware_skips_mcuboot() {
         let mut d = FileDigest::new(3, false);
         d.update(b"abc").unwrap();
-        let (file, boot) = d.finish().unwrap();
-        assert_eq!(boot, None);
-        assert_eq!(file, reference(b"abc"));
+        assert_eq!(d.boot_image(), Ok(None));
+        assert_eq!(d.sha256(), reference(b"abc"));
     }
 
     #[test]
     fn an_incomplete_image_fails() {
         let mut d = FileDigest::new(100, true);
         d.update(&[0x3d, 0xb8]).unwrap();
-        assert_eq!(d.finish().unwrap_err(), ImageError::BadMagic);
+        assert_eq!(d.boot_image(), Err(ImageError::BadMagic));
     }
 
     proptest! {
@@ -217,7 +220,7 @@ mod tests {
             let img = &buf[..n];
             let mut whole = FileDigest::new(n as u32, true);
             whole.update(img).unwrap();
-            let expect = whole.finish().unwrap();
+            let expect = (whole.sha256(), *whole.boot_image().unwrap().unwrap());
             let mut cuts: std::vec::Vec<usize> = cuts.into_iter().map(|c| c % n).collect();
             cuts.push(0);
             cuts.push(n);
@@ -227,7 +230,7 @@ mod tests {
                 d.update(&img[w[0]..w[1]]).unwrap();
             }
             prop_assert_eq!(d.hashed() as usize, n);
-            prop_assert_eq!(d.finish().unwrap(), expect);
+            prop_assert_eq!((d.sha256(), *d.boot_image().unwrap().unwrap()), expect);
         }
     }
 }

@@ -350,10 +350,15 @@ impl Download {
         slot.erase(0, self.erase_size)
     }
 
-    /// The file's SHA-256 and, for firmware, what the download learned about
-    /// the MCUboot image. Only for a complete file.
-    pub(crate) fn finish(&self) -> Result<([u8; 32], Option<BootImage>), FailReason> {
-        self.digest.finish().map_err(FailReason::Image)
+    /// For firmware, what the download learned about the MCUboot image (or
+    /// why it is not one). Only for a complete file.
+    pub(crate) fn boot_image(&self) -> Result<Option<&BootImage>, FailReason> {
+        self.digest.boot_image().map_err(FailReason::Image)
+    }
+
+    /// The file's SHA-256. Only for a complete file.
+    pub(crate) fn sha256(&self) -> [u8; 32] {
+        self.digest.sha256()
     }
 }
 

@@ -1,8 +1,7 @@
 //! File data: starting, pacing, receiving, finishing and failing a download.
 
-use super::{After, Agent, HttpOutcome, Pending, Phase};
+use super::{After, Agent, HttpOutcome, Job, Pending, Phase};
 use crate::cbor;
-use crate::digest::BootImage;
 use crate::download::{check_boot_image, Download, Outcome, Plane};
 use crate::event::{DropReason, Event, ImageState, Processed};
 use crate::platform::{BootControl, Platform, ProgressStore, SignatureVerifier, Version};
@@ -305,15 +304,18 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let Phase::Transfer(d) = &self.phase else {
             return;
         };
-        let (plane, total, hashes) = (Self::plane(d), d.total_blocks(), d.finish());
+        let (plane, total) = (Self::plane(d), d.total_blocks());
+        let running = self.platform.boot().running_version();
+        // Verified before the download is dropped: its hashes are read in place.
+        let allow = self.config.allow_downgrade;
+        let verdict = verify_file(&mut self.platform, &self.job, allow, d, running);
         self.phase = Phase::Idle;
         self.pending
             .clear(Pending::DATA_REQUEST | Pending::SUB_DATA);
         if plane == Plane::Mqtt {
             self.pending.set(Pending::UNSUB_DATA);
         }
-        let running = self.platform.boot().running_version();
-        match self.verify_file(hashes, running) {
+        match verdict {
             Err(reason) => {
                 log::warn!(
                     "ota: job {} failed verification: {}",
@@ -351,25 +353,6 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 );
             }
         }
-    }
-
-    /// The file's hashes (or why they are wrong), the signature, then (for
-    /// firmware) the MCUboot checks.
-    fn verify_file(
-        &mut self,
-        hashes: Result<([u8; 32], Option<BootImage>), FailReason>,
-        running: Version,
-    ) -> Result<Option<Version>, FailReason> {
-        let (digest, boot) = hashes?;
-        self.platform
-            .verifier()
-            .verify(&digest, &self.job.signature)
-            .map_err(|_| FailReason::Signature)?;
-        let Some(boot) = boot else {
-            return Ok(None);
-        };
-        let (size, allow) = (self.job.file_size, self.config.allow_downgrade);
-        check_boot_image(self.platform.slot(), &boot, size, running, allow).map(Some)
     }
 
     /// End the transfer: unsubscribe, stop requesting, leave the slot
@@ -410,6 +393,27 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.image_state = ImageState::Aborted;
         self.push_event(Event::Fail(FailReason::Cancelled));
     }
+}
+
+/// Verify the complete file of download `d`: its hashes (or why they are
+/// wrong), the signature, then (for firmware) the MCUboot checks.
+fn verify_file<P: Platform>(
+    platform: &mut P,
+    job: &Job,
+    allow_downgrade: bool,
+    d: &Download,
+    running: Version,
+) -> Result<Option<Version>, FailReason> {
+    let boot = d.boot_image()?;
+    platform
+        .verifier()
+        .verify(&d.sha256(), &job.signature)
+        .map_err(|_| FailReason::Signature)?;
+    let Some(boot) = boot else {
+        return Ok(None);
+    };
+    let slot = platform.slot();
+    check_boot_image(slot, boot, job.file_size, running, allow_downgrade).map(Some)
 }
 
 /// What the stored resume record means for the job `id` whose file has
