@@ -131,12 +131,13 @@ const KEYS: &[u8; 4] = b"filp";
 /// A data item's head.
 struct Head {
     major: u8,
-    /// The argument; `u32::MAX` if it does not fit (as a length or count it
-    /// then exceeds any message: 2³² and more items take 4 GiB).
+    /// The argument; `u32::MAX` if it does not fit or the length is
+    /// indefinite (as a length or count it then exceeds any message: 2³² and
+    /// more items take 4 GiB).
     arg: u32,
     /// The argument did not fit `u32`.
     wide: bool,
-    /// Indefinite length (`arg` is then 31).
+    /// Indefinite length (`arg` is then `u32::MAX`).
     indefinite: bool,
 }
 
@@ -145,6 +146,9 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The next `n` bytes: a string's content given its head's argument
+    /// (which for an indefinite length, `u32::MAX`, is more than any message
+    /// holds: malformed, as such a string is for the agent).
     fn take(&mut self, n: u32) -> Result<&'a [u8], BlockError> {
         match usize::try_from(n) {
             Ok(n) if n <= self.rest.len() => {
@@ -187,18 +191,13 @@ impl<'a> Reader<'a> {
                     h.arg = u32::MAX;
                 }
             }
-            INDEFINITE if matches!(major, 2..=5) => h.indefinite = true,
+            INDEFINITE if matches!(major, 2..=5) => {
+                h.arg = u32::MAX;
+                h.indefinite = true;
+            }
             _ => return Err(BlockError::Malformed),
         }
         Ok(h)
-    }
-
-    /// The content of a definite-length string whose head is `h`.
-    fn content(&mut self, h: &Head) -> Result<&'a [u8], BlockError> {
-        if h.indefinite {
-            return Err(BlockError::Malformed);
-        }
-        self.take(h.arg)
     }
 
     /// Skip one whole data item, without recursion: `open` holds, per open
@@ -272,7 +271,7 @@ pub fn decode_block(msg: &[u8]) -> Result<Block<'_>, BlockError> {
             return Err(BlockError::Malformed);
         }
         // The keys read are one letter each: a byte compare, not a string one.
-        let k = match r.content(&key)? {
+        let k = match r.take(key.arg)? {
             [c] => KEYS.iter().position(|f| f == c),
             _ => None,
         };
@@ -286,7 +285,7 @@ pub fn decode_block(msg: &[u8]) -> Result<Block<'_>, BlockError> {
             if value.major != BYTES {
                 return Err(BlockError::BadField(name));
             }
-            payload = r.content(&value)?;
+            payload = r.take(value.arg)?;
         } else if value.major == UINT && !value.wide {
             values[k] = value.arg;
         } else {
@@ -471,6 +470,12 @@ pub(crate) mod tests {
         let mut with_trailing = good.clone();
         with_trailing.push(0);
         assert_eq!(decode_block(&with_trailing), Err(BlockError::Malformed));
+
+        // An indefinite-length payload, and key.
+        let chunked = hex("a4 6166 00 6169 00 616c 01 6170 5f 41 61 ff");
+        assert_eq!(decode_block(&chunked), Err(BlockError::Malformed));
+        let chunked = hex("a4 7f 6166 ff 00 6169 00 616c 01 6170 41 61");
+        assert_eq!(decode_block(&chunked), Err(BlockError::Malformed));
 
         // Negative index.
         let mut e = Encoder::new(Vec::new());
