@@ -221,16 +221,14 @@ impl Download {
             slot.write(offset, whole).map_err(flash)?;
         }
         if !tail.is_empty() {
-            // The padding must stay erased (0xff). Built as the complement
-            // of a zeroed buffer: a 0xff fill would link another memset.
-            let mut padded = [0u8; MAX_WRITE_ALIGN as usize];
-            for (p, t) in padded.iter_mut().zip(tail) {
-                *p = !t;
+            // The padding must stay erased (0xff). Built byte by byte: a
+            // 0xff fill would link another memset.
+            let mut buf = [0u8; MAX_WRITE_ALIGN as usize];
+            let padded = &mut buf[..=mask];
+            for (i, p) in padded.iter_mut().enumerate() {
+                *p = tail.get(i).copied().unwrap_or(0xff);
             }
-            for p in &mut padded[..=mask] {
-                *p = !*p;
-            }
-            slot.write(offset + whole.len() as u32, &padded[..=mask])
+            slot.write(offset + whole.len() as u32, padded)
                 .map_err(flash)?;
         }
         Ok(())
