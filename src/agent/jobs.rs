@@ -70,8 +70,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         }
         log::warn!("ota: job {} is no longer pending (cancelled)", self.job.id);
         if matches!(self.phase, Phase::SelfTest) {
-            self.image_state = crate::ImageState::Rejected;
-            self.push_event(Event::SelfTestFailed(FailReason::Cancelled));
+            self.reject_image(FailReason::Cancelled);
             self.roll_back();
         } else {
             self.invalidate_slot();

@@ -78,9 +78,17 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// The self test failed before it started: tell the application, report
     /// FAILED, then do `after`.
     fn fail_self_test(&mut self, now: Instant, reason: FailReason, after: After) {
+        self.reject_image(reason);
+        self.report_failure(now, reason, after);
+    }
+
+    /// The image on trial failed (or cannot pass) its self test: mark it
+    /// rejected and tell the application.
+    // Out of line: LTO would copy it into every handler that calls it.
+    #[inline(never)]
+    pub(super) fn reject_image(&mut self, reason: FailReason) {
         self.image_state = ImageState::Rejected;
         self.push_event(Event::SelfTestFailed(reason));
-        self.report_failure(now, reason, after);
     }
 
     /// SUCCEEDED was acknowledged (or not): confirm the image, or leave it on
@@ -164,8 +172,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// The self-test window closed without a confirmed image.
     pub(super) fn self_test_expired(&mut self, now: Instant) {
         log::warn!("ota: self test timed out");
-        self.image_state = ImageState::Rejected;
-        self.push_event(Event::SelfTestFailed(FailReason::SelfTestTimeout));
+        self.reject_image(FailReason::SelfTestTimeout);
         if matches!(self.phase, Phase::SelfTest) && !self.suspended {
             // Report it, but give the report only one timeout before the
             // rollback happens regardless.
