@@ -35,7 +35,10 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     pub(super) fn on_job_document(&mut self, now: Instant, payload: &[u8]) -> Processed {
         let doc = job::parse_document(payload);
-        if self.job_finished && document_job_id(&doc) == Some(self.job.id.as_str()) {
+        // Whether the document names the active job: compared once, here, for
+        // the handlers below too (measured smaller on thumbv7em).
+        let same_job = document_job_id(&doc) == Some(self.job.id.as_str());
+        if self.job_finished && same_job {
             log::debug!(
                 "ota: dropped a stale document for finished job {}",
                 self.job.id
@@ -50,11 +53,11 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 Processed::JobDocument
             }
             Phase::Transfer(_) => {
-                self.update_during_transfer(now, &doc);
+                self.update_during_transfer(now, &doc, same_job);
                 Processed::JobDocument
             }
             Phase::SelfTest | Phase::AwaitingActivation => {
-                self.check_job_still_pending(now, &doc);
+                self.check_job_still_pending(now, &doc, same_job);
                 Processed::JobDocument
             }
             _ => Processed::JobDocumentIgnored,
@@ -63,9 +66,10 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// During the self test or before activation, the job must still be the
     /// next one; if it was cancelled (or replaced), the new image must not
-    /// stay: roll it back, or leave it unactivated.
-    fn check_job_still_pending(&mut self, now: Instant, doc: &Document<'_>) {
-        if matches!(doc, Document::Ota(j) if j.job_id == self.job.id) {
+    /// stay: roll it back, or leave it unactivated. `same_job`: `doc` names
+    /// the active job.
+    fn check_job_still_pending(&mut self, now: Instant, doc: &Document<'_>, same_job: bool) {
+        if same_job && matches!(doc, Document::Ota(_)) {
             return;
         }
         log::warn!("ota: job {} is no longer pending (cancelled)", self.job.id);
@@ -215,12 +219,10 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 
     /// A document arrived during a download: the same job (a reply to a
     /// re-request: maybe a fresh URL) changes nothing; anything else means the
-    /// job was cancelled or replaced.
-    fn update_during_transfer(&mut self, now: Instant, doc: &Document<'_>) {
+    /// job was cancelled or replaced. `same_job`: `doc` names the active job.
+    fn update_during_transfer(&mut self, now: Instant, doc: &Document<'_>, same_job: bool) {
         match doc {
-            Document::Ota(j)
-                if j.job_id == self.job.id && fingerprint(j) == self.job.fingerprint =>
-            {
+            Document::Ota(j) if same_job && fingerprint(j) == self.job.fingerprint => {
                 let Phase::Transfer(d) = &self.phase else {
                     return;
                 };
