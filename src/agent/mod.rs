@@ -230,33 +230,25 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         match after {
             After::Activate if delivered => {
                 self.phase = Phase::AwaitingActivation;
-                self.push_event(Event::Activate);
+                return self.push_event(Event::Activate);
             }
-            After::Activate => {
-                self.invalidate_slot();
-                self.push_event(Event::Fail(crate::FailReason::StatusNotDelivered));
-                self.go_idle(now);
-            }
-            After::UpdateComplete => {
-                self.job_finished = delivered;
-                self.push_event(if delivered {
-                    Event::UpdateComplete
-                } else {
-                    Event::Fail(crate::FailReason::StatusNotDelivered)
-                });
-                self.go_idle(now);
-            }
-            After::NextJob => {
-                self.job_finished = delivered;
-                self.go_idle(now);
-            }
-            After::Confirm => {
-                self.job_finished = delivered;
-                self.confirm_image(delivered);
-                self.go_idle(now);
-            }
-            After::RollBack => self.roll_back(),
+            After::RollBack => return self.roll_back(),
+            After::Activate => self.invalidate_slot(),
+            After::UpdateComplete if delivered => self.push_event(Event::UpdateComplete),
+            After::Confirm if delivered => self.confirm_image(),
+            // Left on trial: the self-test timeout rolls it back.
+            After::Confirm => self.clear_record(),
+            After::UpdateComplete | After::NextJob => {}
         }
+        // The rest go back to waiting for jobs. A status delivered here is
+        // terminal: documents that still show the job are stale. (After an
+        // undelivered M3 the flag stays false, as it was since the job began.)
+        self.job_finished = delivered;
+        if !delivered && after != After::NextJob {
+            // The next step depended on this status.
+            self.push_event(Event::Fail(crate::FailReason::StatusNotDelivered));
+        }
+        self.go_idle(now);
     }
 
     /// Forget any resume record, then make the slot unbootable (in that

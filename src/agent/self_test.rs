@@ -91,14 +91,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.push_event(Event::SelfTestFailed(reason));
     }
 
-    /// SUCCEEDED was acknowledged (or not): confirm the image, or leave it on
-    /// trial so the self-test timeout rolls it back.
-    pub(super) fn confirm_image(&mut self, delivered: bool) {
-        if !delivered {
-            self.clear_record();
-            self.push_event(Event::Fail(FailReason::StatusNotDelivered));
-            return;
-        }
+    /// SUCCEEDED was acknowledged: confirm the image.
+    pub(super) fn confirm_image(&mut self) {
         match self.platform.boot().confirm() {
             Ok(()) => {
                 log::info!("ota: image confirmed");
@@ -135,7 +129,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             (true, true) => {
                 if self.platform.boot().state() == BootState::PendingCommit {
                     log::info!("ota: confirming the image accepted before the power loss");
-                    self.confirm_image(true);
+                    self.confirm_image();
                 } else {
                     self.clear_record();
                 }
