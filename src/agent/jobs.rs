@@ -19,14 +19,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         };
         let mut buf = [0u8; 80];
         let mut w = crate::writer::SliceWriter::new(&mut buf);
-        let thing =
-            &self.thing.as_bytes()[..self.thing.len().min(super::output::TOKEN_THING_CHARS)];
         let last = self.requests_sent.wrapping_sub(1);
-        if w.dec(last)
-            .and_then(|w| w.str(":"))
-            .and_then(|w| w.bytes(thing))
-            .is_err()
-        {
+        if self.write_token(&mut w, last).is_err() {
             return true;
         }
         let (expected, _) = w.split();

@@ -9,11 +9,11 @@ use crate::platform::Platform;
 use crate::time::Instant;
 use crate::topics::{self, Topic};
 use crate::transmit::{DeliveryToken, QoS, Transmit, TransmitBuffer};
-use crate::writer::SliceWriter;
+use crate::writer::{Full, SliceWriter};
 
 /// The clientToken of `$next/get` carries at most this much of the thing
 /// name, so the token stays within AWS's 64 bytes.
-pub(super) const TOKEN_THING_CHARS: usize = 53;
+const TOKEN_THING_CHARS: usize = 53;
 
 /// Where a pending transmit goes: the topic and which name fills it.
 #[derive(Clone, Copy)]
@@ -153,16 +153,27 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     fn job_request(&mut self, out: &mut [u8]) -> Option<usize> {
         let counter = self.requests_sent;
         self.requests_sent = self.requests_sent.wrapping_add(1);
-        let thing = self.thing.as_bytes();
-        let short = &thing[..thing.len().min(TOKEN_THING_CHARS)];
         let mut w = SliceWriter::new(out);
         w.str(r#"{"clientToken":""#)
-            .and_then(|w| w.dec(counter))
-            .and_then(|w| w.str(":"))
-            .and_then(|w| w.bytes(short))
+            .and_then(|w| self.write_token(w, counter))
             .and_then(|w| w.str(r#""}"#))
             .ok()?;
         Some(w.len())
+    }
+
+    /// The clientToken of request `counter`: `<counter>:<thing>`, with at
+    /// most [`TOKEN_THING_CHARS`] of the thing name.
+    // Out of line: `is_latest_reply` writes it too, to compare (measured
+    // smaller on thumbv7em).
+    #[inline(never)]
+    pub(super) fn write_token<'w, 'b>(
+        &self,
+        w: &'w mut SliceWriter<'b>,
+        counter: u32,
+    ) -> Result<&'w mut SliceWriter<'b>, Full> {
+        let thing = self.thing.as_bytes();
+        let short = &thing[..thing.len().min(TOKEN_THING_CHARS)];
+        w.dec(counter)?.str(":")?.bytes(short)
     }
 
     /// The GetStream request for the window's needed blocks.
