@@ -32,10 +32,10 @@ pub(crate) enum Status {
     },
     /// M5: accepted after the self test (or M6, a non-firmware file).
     Succeeded {
-        /// The running version.
-        running: Version,
-        /// The version that did the download.
-        updated_by: Version,
+        /// Packed running version.
+        running: u32,
+        /// Packed version that did the download.
+        updated_by: u32,
     },
     /// M7–M10: failed.
     Failed(WireReason),
@@ -95,7 +95,10 @@ impl Status {
                 running,
                 updated_by,
             } => {
-                let (r, u) = (running, updated_by);
+                let (r, u) = (
+                    Version::from_packed(running),
+                    Version::from_packed(updated_by),
+                );
                 nums = [
                     r.major.into(),
                     r.minor.into(),
@@ -167,8 +170,8 @@ mod tests {
         );
         assert_eq!(
             body(Status::Succeeded {
-                running: Version::new(1, 0, 1),
-                updated_by: Version::new(1, 0, 0)
+                running: Version::new(1, 0, 1).packed(),
+                updated_by: Version::new(1, 0, 0).packed()
             }),
             r#"{"status":"SUCCEEDED","statusDetails":{"reason":"accepted  v1.0.1","updatedBy":"  v1.0.0"}}"#
         );
@@ -263,8 +266,8 @@ mod tests {
         let longest = [
             long,
             Status::Succeeded {
-                running: max,
-                updated_by: max,
+                running: max.packed(),
+                updated_by: max.packed(),
             },
         ];
         for s in longest {

@@ -246,9 +246,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         match (verdict, &self.phase) {
             (ImageVerdict::Accepted, Phase::SelfTest) => {
                 self.image_state = ImageState::Accepted;
-                let running = self.platform.boot().running_version();
-                self.save_record(crate::resume::Stage::Committing, 0, running.packed());
-                let updated_by = crate::Version::from_packed(self.job.updated_by.unwrap_or(0));
+                let running = self.platform.boot().running_version().packed();
+                self.save_record(crate::resume::Stage::Committing, 0, running);
+                let updated_by = self.job.updated_by.unwrap_or(0);
                 self.report(
                     now,
                     Status::Succeeded {

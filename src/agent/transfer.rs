@@ -315,6 +315,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         if plane == Plane::Mqtt {
             self.pending.set(Pending::UNSUB_DATA);
         }
+        let packed = running.packed();
         match verdict {
             Err(reason) => {
                 log::warn!(
@@ -334,9 +335,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.save_record(Stage::Verified, total, version.packed());
                 self.report(
                     now,
-                    Status::SelfTestReady {
-                        updated_by: running.packed(),
-                    },
+                    Status::SelfTestReady { updated_by: packed },
                     After::Activate,
                 );
             }
@@ -346,8 +345,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.report(
                     now,
                     Status::Succeeded {
-                        running,
-                        updated_by: running,
+                        running: packed,
+                        updated_by: packed,
                     },
                     After::UpdateComplete,
                 );
