@@ -189,20 +189,18 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         self.suspended = false;
         self.pending
             .set(Pending::SUB_NOTIFY | Pending::SUB_ACCEPTED);
-        match &mut self.phase {
-            Phase::Idle => self.request_job(now),
-            Phase::Transfer(_) => {
-                self.resume_transfer(now);
-                self.request_job(now);
-            }
-            Phase::Reporting(_) => {
-                self.pending.set(Pending::STATUS);
-                self.request_deadline = self.config.request_deadline(now);
-            }
-            // A cancellation may have been missed while disconnected.
-            Phase::SelfTest | Phase::AwaitingActivation => self.pending.set(Pending::JOB_REQUEST),
-            _ => {}
+        if let Phase::Reporting(_) = self.phase {
+            self.pending.set(Pending::STATUS);
+            self.request_deadline = self.config.request_deadline(now);
+            return Ok(());
         }
+        if let Phase::Transfer(_) = self.phase {
+            self.resume_transfer(now);
+        }
+        // Idle, downloading, in the self test or before activation: ask for
+        // the job again, as a cancellation may have been missed while
+        // disconnected (`request_job` waits for the answer only when idle).
+        self.request_job(now);
         Ok(())
     }
 
