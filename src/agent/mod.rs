@@ -233,18 +233,25 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 return self.push_event(Event::Activate);
             }
             After::RollBack => return self.roll_back(),
-            After::Activate => self.invalidate_slot(),
-            After::UpdateComplete if delivered => self.push_event(Event::UpdateComplete),
-            After::Confirm if delivered => self.confirm_image(),
-            // Left on trial: the self-test timeout rolls it back.
-            After::Confirm => self.clear_record(),
-            After::UpdateComplete | After::NextJob => {}
+            _ => {}
         }
         // The rest go back to waiting for jobs. A status delivered here is
         // terminal: documents that still show the job are stale. (After an
         // undelivered M3 the flag stays false, as it was since the job began.)
         self.job_finished = delivered;
-        if !delivered && after != After::NextJob {
+        if delivered {
+            match after {
+                After::Confirm => self.confirm_image(),
+                After::UpdateComplete => self.push_event(Event::UpdateComplete),
+                _ => {}
+            }
+        } else if after != After::NextJob {
+            match after {
+                After::Activate => self.invalidate_slot(),
+                // Left on trial: the self-test timeout rolls it back.
+                After::Confirm => self.clear_record(),
+                _ => {}
+            }
             // The next step depended on this status.
             self.push_event(Event::Fail(crate::FailReason::StatusNotDelivered));
         }
