@@ -39,11 +39,10 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
     let mut padding = 0usize;
     let mut trailing_space = false;
     // Bytes decoded, whether or not they fit `out` (none: fewer than two
-    // data characters).
+    // data characters). Past `out.len()`, a byte did not fit: reported when
+    // its quantum is complete, or at the end after the checks of the last
+    // quantum.
     let mut written = 0usize;
-    // A decoded byte did not fit `out`: reported when its quantum is
-    // complete, or at the end after the checks of the last quantum.
-    let mut overflow = false;
 
     for &c in input {
         match c {
@@ -61,13 +60,12 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
                     pending = 6;
                 } else {
                     pending -= 2;
-                    match out.get_mut(written) {
-                        Some(b) => *b = (acc >> pending) as u8,
-                        None => overflow = true,
+                    if let Some(b) = out.get_mut(written) {
+                        *b = (acc >> pending) as u8;
                     }
                     written += 1;
                 }
-                if pending == 0 && overflow {
+                if pending == 0 && written > out.len() {
                     return Err(Base64Error::OutputTooSmall);
                 }
             }
@@ -83,7 +81,7 @@ pub fn decode(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
     if acc & ((1 << pending) - 1) != 0 {
         return Err(Base64Error::NonZeroTrailingBits);
     }
-    if overflow {
+    if written > out.len() {
         return Err(Base64Error::OutputTooSmall);
     }
     Ok(written)
