@@ -262,11 +262,12 @@ fn ota_job<'a>(
         }
         job.file_count += 1;
     }
-    if job.file_count == 0 {
-        check.fail(JobError::NoFiles);
-    }
     if file.kind() != Kind::Object {
-        check.fail(JobError::WrongType("files"));
+        // With no files, `file` is `null`.
+        check.fail(match job.file_count {
+            0 => JobError::NoFiles,
+            _ => JobError::WrongType("files"),
+        });
     }
 
     check.obj = file;
