@@ -41,11 +41,6 @@ impl<'a> SliceWriter<'a> {
         self.number(v, 10, 1)
     }
 
-    /// Append `v` as 8 lowercase hex digits.
-    pub(crate) fn hex8(&mut self, v: u32) -> Result<&mut Self, Full> {
-        self.number(v, 16, 8)
-    }
-
     /// Append `v` in `radix` (at most 16), lowercase, with leading zeros to
     /// at least `width` digits (at most 10).
     fn number(&mut self, mut v: u32, radix: u32, width: usize) -> Result<&mut Self, Full> {
@@ -70,8 +65,12 @@ impl<'a> SliceWriter<'a> {
         let (mut nums, mut strs) = (nums.iter(), strs.iter());
         for &b in template.as_bytes() {
             match b {
-                b'#' => self.dec(nums.next().copied().unwrap_or(0)),
-                b'^' => self.hex8(nums.next().copied().unwrap_or(0)),
+                b'#' | b'^' => {
+                    let v = nums.next().copied().unwrap_or(0);
+                    // One call for both (measured smaller on thumbv7em).
+                    let (radix, width) = if b == b'#' { (10, 1) } else { (16, 8) };
+                    self.number(v, radix, width)
+                }
                 b'%' => self.str(strs.next().copied().unwrap_or("")),
                 _ => self.bytes(&[b]),
             }?;
@@ -107,8 +106,8 @@ mod tests {
         assert_eq!(text(|w| w.str("ab")?.dec(12).map(drop)), "ab12");
         assert_eq!(text(|w| w.dec(0).map(drop)), "0");
         assert_eq!(text(|w| w.dec(u32::MAX).map(drop)), "4294967295");
-        assert_eq!(text(|w| w.hex8(0x0100_0001).map(drop)), "01000001");
-        assert_eq!(text(|w| w.hex8(0xdead_beef).map(drop)), "deadbeef");
+        assert_eq!(text(|w| w.number(0x0100_0001, 16, 8).map(drop)), "01000001");
+        assert_eq!(text(|w| w.number(0xdead_beef, 16, 8).map(drop)), "deadbeef");
         let mut buf = [0u8; 4];
         let mut w = SliceWriter::new(&mut buf);
         assert_eq!(w.str("12345").err(), Some(Full));
@@ -121,7 +120,7 @@ mod tests {
         #[test]
         fn numbers_match_core_fmt(v in proptest::num::u32::ANY) {
             proptest::prop_assert_eq!(text(|w| w.dec(v).map(drop)), std::format!("{v}"));
-            proptest::prop_assert_eq!(text(|w| w.hex8(v).map(drop)), std::format!("{v:08x}"));
+            proptest::prop_assert_eq!(text(|w| w.number(v, 16, 8).map(drop)), std::format!("{v:08x}"));
         }
     }
 }
