@@ -14,8 +14,9 @@ use crate::sha256::Sha256;
 /// What the download learned about the MCUboot image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BootImage {
-    /// The header's version (its revision as the build).
-    pub(crate) version: Version,
+    /// The header's version (its revision as the build), packed as
+    /// [`Version::packed`]: the form it is compared, saved and reported in.
+    pub(crate) version: u32,
     /// Where the unprotected TLV area starts: the length of the hashed prefix.
     pub(crate) tlv_offset: u32,
     /// SHA-256 of the header, image and protected TLVs.
@@ -60,7 +61,7 @@ impl FileDigest {
             phase: if mcuboot { Phase::Header } else { Phase::Off },
             stop: HEADER_LEN as u32,
             boot: BootImage {
-                version: Version::new(0, 0, 0),
+                version: 0,
                 tlv_offset: 0,
                 digest: [0; 32],
             },
@@ -125,7 +126,7 @@ impl FileDigest {
                 return Err(ImageError::BadSizes);
             }
             let v = header.version;
-            self.boot.version = Version::new(v.major, v.minor, v.revision);
+            self.boot.version = Version::new(v.major, v.minor, v.revision).packed();
             self.boot.tlv_offset = end;
             self.stop = end;
             self.phase = Phase::Prefix;
@@ -180,7 +181,10 @@ mod tests {
         let boot = d.boot_image().unwrap().unwrap();
         let layout = crate::mcuboot::check_image(img).unwrap();
         let v = layout.header.version;
-        assert_eq!(boot.version, Version::new(v.major, v.minor, v.revision));
+        assert_eq!(
+            boot.version,
+            Version::new(v.major, v.minor, v.revision).packed()
+        );
         assert_eq!(boot.tlv_offset, layout.tlv_offset);
         assert_eq!(boot.digest, reference(&img[..layout.tlv_offset as usize]));
     }

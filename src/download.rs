@@ -17,7 +17,7 @@ use crate::cbor::Block;
 use crate::digest::{BootImage, FileDigest};
 use crate::event::DropReason;
 use crate::mcuboot::{tlv_area_len, TLV_HEADER_LEN, TLV_SHA256};
-use crate::platform::{ImageSlot, PortError, Version};
+use crate::platform::{ImageSlot, PortError};
 use crate::reason::{FailReason, ImageError};
 use crate::window::{Slot, Window};
 use crate::MAX_WRITE_ALIGN;
@@ -362,14 +362,17 @@ impl Download {
 
 /// Check a downloaded MCUboot image before activation: its SHA-256 TLV
 /// against the hash computed during the download, and (unless downgrades are
-/// allowed) its version against the running one. Returns the image's version.
+/// allowed) its version against the running one. Versions are packed
+/// ([`Version::packed`](crate::platform::Version::packed), which orders
+/// them as `Version` does). Returns the
+/// image's version, packed.
 pub(crate) fn check_boot_image(
     slot: &mut impl ImageSlot,
     boot: &BootImage,
     file_size: u32,
-    running: Version,
+    running: u32,
     allow_downgrade: bool,
-) -> Result<Version, FailReason> {
+) -> Result<u32, FailReason> {
     check_boot_tlv(slot, boot, file_size)?;
     let version = boot.version;
     if !allow_downgrade {

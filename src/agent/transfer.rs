@@ -305,17 +305,16 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return;
         };
         let (plane, total) = (Self::plane(d), d.total_blocks());
-        let running = self.platform.boot().running_version();
+        let packed = self.platform.boot().running_version().packed();
         // Verified before the download is dropped: its hashes are read in place.
         let allow = self.config.allow_downgrade;
-        let verdict = verify_file(&mut self.platform, &self.job, allow, d, running);
+        let verdict = verify_file(&mut self.platform, &self.job, allow, d, packed);
         self.phase = Phase::Idle;
         self.pending
             .clear(Pending::DATA_REQUEST | Pending::SUB_DATA);
         if plane == Plane::Mqtt {
             self.pending.set(Pending::UNSUB_DATA);
         }
-        let packed = running.packed();
         match verdict {
             Err(reason) => {
                 log::warn!(
@@ -326,13 +325,14 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.fail_new_transfer(now, reason);
             }
             Ok(Some(version)) => {
+                let v = Version::from_packed(version);
                 log::info!(
                     "ota: image {}.{}.{} verified; reporting it",
-                    version.major,
-                    version.minor,
-                    version.build
+                    v.major,
+                    v.minor,
+                    v.build
                 );
-                self.save_record(Stage::Verified, total, version.packed());
+                self.save_record(Stage::Verified, total, version);
                 self.report(
                     now,
                     Status::SelfTestReady { updated_by: packed },
@@ -395,14 +395,15 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
 }
 
 /// Verify the complete file of download `d`: its hashes (or why they are
-/// wrong), the signature, then (for firmware) the MCUboot checks.
+/// wrong), the signature, then (for firmware) the MCUboot checks. Versions
+/// are packed ([`Version::packed`]): for firmware, the image's.
 fn verify_file<P: Platform>(
     platform: &mut P,
     job: &Job,
     allow_downgrade: bool,
     d: &Download,
-    running: Version,
-) -> Result<Option<Version>, FailReason> {
+    running: u32,
+) -> Result<Option<u32>, FailReason> {
     let boot = d.boot_image()?;
     platform
         .verifier()
