@@ -60,14 +60,19 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let (size, block_size) = (self.job.file_size, self.config.block_size);
         let slot = self.platform.slot();
         let mut download = Download::new(slot, plane, size, block_size, firmware, start);
-        if let Err(reason) = download.hash_resumed(slot) {
-            log::warn!(
-                "ota: resume failed ({}); starting from block 0",
-                reason.text()
-            );
-            self.resume_note = Some("record did not match the slot");
-            self.clear_record();
-            download = Download::new(self.platform.slot(), plane, size, block_size, firmware, 0);
+        // From block 0 there is nothing to rebuild (and a build without a
+        // progress store, where `start` is always 0, loses this branch).
+        if start > 0 {
+            if let Err(reason) = download.hash_resumed(slot) {
+                log::warn!(
+                    "ota: resume failed ({}); starting from block 0",
+                    reason.text()
+                );
+                self.resume_note = Some("record did not match the slot");
+                self.clear_record();
+                download =
+                    Download::new(self.platform.slot(), plane, size, block_size, firmware, 0);
+            }
         }
         let complete = download.is_complete();
         self.phase = Phase::Transfer(download);
