@@ -97,6 +97,9 @@ impl Window {
     }
 
     /// Record block `index` as received (no effect unless it was needed).
+    // Inline: its one caller has just checked the same block (measured
+    // smaller on thumbv7em).
+    #[inline]
     pub(crate) fn mark_received(&mut self, index: u32) {
         // A block is needed exactly when its bit is set: blocks below the
         // base wrap to a `k` past the bitmap, and no bit past the file's end
