@@ -78,8 +78,7 @@ fn flash(e: PortError) -> FailReason {
 }
 
 impl Download {
-    /// A transfer of `file_size` bytes in `total` blocks of `block_size`
-    /// (`file_size.div_ceil(block_size)`, which the caller has), resuming with
+    /// A transfer of `file_size` bytes in `block_size` blocks, resuming with
     /// blocks `0..start_block` already in the slot (then
     /// [`hash_resumed`](Self::hash_resumed) must rebuild their hash).
     /// `start_block * block_size` must be a multiple of the erase unit.
@@ -88,11 +87,10 @@ impl Download {
         plane: Plane,
         file_size: u32,
         block_size: u32,
-        total: u32,
         mcuboot: bool,
         start_block: u32,
     ) -> Self {
-        debug_assert_eq!(total, file_size.div_ceil(block_size));
+        let total = file_size.div_ceil(block_size);
         let start_block = start_block.min(total);
         // Past the file's end only when resuming a complete file.
         let start = start_block.saturating_mul(block_size);

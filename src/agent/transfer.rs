@@ -59,7 +59,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
         let firmware = self.job.file_type == self.config.firmware_file_type;
         let (size, block_size) = (self.job.file_size, self.config.block_size);
         let slot = self.platform.slot();
-        let mut download = Download::new(slot, plane, size, block_size, total, firmware, start);
+        let mut download = Download::new(slot, plane, size, block_size, firmware, start);
         // From block 0 there is nothing to rebuild (and a build without a
         // progress store, where `start` is always 0, loses this branch).
         if start > 0 {
@@ -70,15 +70,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 );
                 self.resume_note = Some("record did not match the slot");
                 self.clear_record();
-                download = Download::new(
-                    self.platform.slot(),
-                    plane,
-                    size,
-                    block_size,
-                    total,
-                    firmware,
-                    0,
-                );
+                download =
+                    Download::new(self.platform.slot(), plane, size, block_size, firmware, 0);
             }
         }
         let complete = download.is_complete();
