@@ -125,8 +125,18 @@ const MAX_SKIP_DEPTH: usize = 8;
 
 /// The keys the agent reads, in the order missing ones are reported.
 const FIELDS: [&str; 4] = ["f", "i", "l", "p"];
-/// The same keys as bytes.
-const KEYS: &[u8; 4] = b"filp";
+/// The same keys as their one letter each (derived from [`FIELDS`], which
+/// must hold one-letter keys: the build stops otherwise).
+const KEYS: [u8; FIELDS.len()] = {
+    let mut keys = [0; FIELDS.len()];
+    let mut i = 0;
+    while i < FIELDS.len() {
+        assert!(FIELDS[i].len() == 1);
+        keys[i] = FIELDS[i].as_bytes()[0];
+        i += 1;
+    }
+    keys
+};
 
 /// A data item's head.
 struct Head {
