@@ -137,6 +137,10 @@ pub trait BootControl {
 /// there is none or it does not fit. Records are at most
 /// [`RESUME_RECORD_MAX`](crate::RESUME_RECORD_MAX) bytes.
 pub trait ProgressStore {
+    /// `false` for a store that keeps nothing, such as [`NoProgressStore`]:
+    /// the agent then never builds a record nor calls [`save`](Self::save),
+    /// and a build with such a store leaves that code out.
+    const ENABLED: bool = true;
     /// Copy the saved record into `buf`; its length, or `None`.
     fn load(&mut self, buf: &mut [u8]) -> Option<usize>;
     /// Replace the saved record.
@@ -150,6 +154,7 @@ pub trait ProgressStore {
 pub struct NoProgressStore;
 
 impl ProgressStore for NoProgressStore {
+    const ENABLED: bool = false;
     fn load(&mut self, _buf: &mut [u8]) -> Option<usize> {
         None
     }

@@ -237,13 +237,13 @@ pub fn signing_key() -> SigningKey {
 }
 
 /// The whole platform.
-pub struct RamPlatform {
+pub struct RamPlatform<S = Store> {
     /// The image slot.
     pub slot: Slot,
     /// The bootloader.
     pub boot: Boot,
     /// The progress store.
-    pub store: Store,
+    pub store: S,
     /// A verifier for [`signing_key`].
     pub verifier: P256Verifier,
     /// The answer to every custom job.
@@ -268,10 +268,24 @@ impl RamPlatform {
     }
 }
 
-impl Platform for RamPlatform {
+impl<S> RamPlatform<S> {
+    /// The same platform with `store` as its progress store.
+    pub fn with_store<T>(self, store: T) -> RamPlatform<T> {
+        RamPlatform {
+            slot: self.slot,
+            boot: self.boot,
+            store,
+            verifier: self.verifier,
+            custom_reply: self.custom_reply,
+            custom_seen: self.custom_seen,
+        }
+    }
+}
+
+impl<S: ProgressStore> Platform for RamPlatform<S> {
     type Slot = Slot;
     type Boot = Boot;
-    type Store = Store;
+    type Store = S;
     type Verifier = P256Verifier;
     fn slot(&mut self) -> &mut Slot {
         &mut self.slot
@@ -279,7 +293,7 @@ impl Platform for RamPlatform {
     fn boot(&mut self) -> &mut Boot {
         &mut self.boot
     }
-    fn store(&mut self) -> &mut Store {
+    fn store(&mut self) -> &mut S {
         &mut self.store
     }
     fn verifier(&mut self) -> &mut P256Verifier {

@@ -260,14 +260,22 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return;
         };
         let durable = d.durable_blocks(Self::plane(d));
-        if every == 0 || durable < d.checkpoint.saturating_add(every) || !d.is_checkpoint(durable) {
+        if !P::Store::ENABLED
+            || every == 0
+            || durable < d.checkpoint.saturating_add(every)
+            || !d.is_checkpoint(durable)
+        {
             return;
         }
         d.checkpoint = durable;
         self.save_record(Stage::Downloading, durable, 0);
     }
 
+    /// Save a record at `stage`, unless the store keeps nothing.
     pub(super) fn save_record(&mut self, stage: Stage, next_block: u32, version: u32) {
+        if !P::Store::ENABLED {
+            return;
+        }
         let record = Record {
             stage,
             job_id: self.job.id.as_bytes(),

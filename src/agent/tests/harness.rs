@@ -3,7 +3,7 @@
 
 use crate::mcuboot::ImageVersion;
 use crate::platform::*;
-use crate::testing::{mcuboot_image, signing_key, Boot, OnViolation, RamPlatform, Slot};
+use crate::testing::{mcuboot_image, signing_key, Boot, OnViolation, RamPlatform, Slot, Store};
 use crate::{
     Agent, Config, DeliveryToken, Event, Instant, Processed, QoS, Transmit, TransmitBuffer,
 };
@@ -154,8 +154,8 @@ impl Sent {
 
 /// The device under test: an agent with a `URL_CAP`-byte URL buffer (0: an
 /// MQTT-only agent).
-pub struct Dut<const URL_CAP: usize = 512> {
-    pub agent: Agent<RamPlatform, URL_CAP>,
+pub struct Dut<const URL_CAP: usize = 512, S: ProgressStore = Store> {
+    pub agent: Agent<RamPlatform<S>, URL_CAP>,
     pub now: Instant,
     pub sent: Vec<Sent>,
     pub events: Vec<Event>,
@@ -173,8 +173,8 @@ impl Dut {
     }
 }
 
-impl<const URL_CAP: usize> Dut<URL_CAP> {
-    pub fn with_url_cap(config: Config, platform: RamPlatform) -> Self {
+impl<const URL_CAP: usize, S: ProgressStore> Dut<URL_CAP, S> {
+    pub fn with_url_cap(config: Config, platform: RamPlatform<S>) -> Self {
         Dut {
             agent: Agent::new(config, THING, platform).unwrap(),
             now: Instant::from_millis(1_000),
@@ -185,14 +185,14 @@ impl<const URL_CAP: usize> Dut<URL_CAP> {
         }
     }
 
-    pub fn started_with_url_cap(config: Config, platform: RamPlatform) -> Self {
+    pub fn started_with_url_cap(config: Config, platform: RamPlatform<S>) -> Self {
         let mut d = Dut::with_url_cap(config, platform);
         d.agent.start(d.now).unwrap();
         d.pump();
         d
     }
 
-    pub fn pf(&mut self) -> &mut RamPlatform {
+    pub fn pf(&mut self) -> &mut RamPlatform<S> {
         self.agent.platform()
     }
 
@@ -365,7 +365,7 @@ pub fn block_of(file: &[u8], bs: usize, i: u32) -> &[u8] {
     &file[s..(s + bs).min(file.len())]
 }
 
-impl<const URL_CAP: usize> Dut<URL_CAP> {
+impl<const URL_CAP: usize, S: ProgressStore> Dut<URL_CAP, S> {
     /// Answer every GetStream request not answered yet, in order, including
     /// the ones the answers trigger; returns the blocks served.
     pub fn download(&mut self, stream: &str, file: &[u8]) -> u32 {

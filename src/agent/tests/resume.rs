@@ -2,7 +2,9 @@
 //! fail to match.
 
 use super::harness::*;
-use crate::{Config, Event};
+use crate::platform::{BootState, PortError, ProgressStore, Version};
+use crate::testing::Boot;
+use crate::{Config, Event, ImageVerdict};
 use std::format;
 
 const STREAM: &str = "AFR_OTA-stream-1";
@@ -203,7 +205,7 @@ fn a_reverted_update_is_not_activated_again() {
 }
 
 #[test]
-fn resume_disabled_saves_nothing() {
+fn resume_disabled_saves_only_the_verified_marker() {
     let file = image(60_000, (1, 1, 0));
     let mut config = cfg(4096);
     config.resume_every_blocks = 0;
@@ -211,4 +213,54 @@ fn resume_disabled_saves_nothing() {
     d.job(&JobSpec::for_file("j", &file).doc());
     d.download(STREAM, &file);
     assert_eq!(d.pf().store.saves, 1, "only the verified marker");
+}
+
+/// A store that declares it keeps nothing, and counts the saves the agent
+/// should not make.
+#[derive(Default)]
+struct KeepsNothing {
+    saves: u32,
+}
+
+impl ProgressStore for KeepsNothing {
+    const ENABLED: bool = false;
+    fn load(&mut self, _buf: &mut [u8]) -> Option<usize> {
+        None
+    }
+    fn save(&mut self, _record: &[u8]) -> Result<(), PortError> {
+        self.saves += 1;
+        Ok(())
+    }
+    fn clear(&mut self) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_store_that_keeps_nothing_is_never_asked_to_save() {
+    let file = image(60_000, (1, 1, 0));
+    let spec = JobSpec::for_file("job-n", &file);
+    let pf = platform(1 << 20, V1).with_store(KeepsNothing::default());
+    let mut d: Dut<512, KeepsNothing> = Dut::started_with_url_cap(cfg(4096), pf);
+    d.job(&spec.doc());
+    assert_eq!(d.download(STREAM, &file), 15);
+    d.ack_all();
+    assert_eq!(d.take_events().last(), Some(&Event::Activate));
+    d.agent.activate_new_image(d.now).unwrap();
+
+    // The new image on trial: accepted, committed.
+    let (config, now) = (*d.agent.config(), d.now);
+    let mut pf = d.agent.into_platform();
+    assert!(pf.boot.upgrade_requested);
+    pf.boot = Boot::new(Version::new(1, 1, 0), BootState::PendingCommit);
+    let mut d: Dut<512, KeepsNothing> = Dut::started_with_url_cap(config, pf);
+    d.now = now;
+    d.job(&spec.clone().self_test("0x01000000").doc());
+    d.agent
+        .set_image_state(d.now, ImageVerdict::Accepted)
+        .unwrap();
+    d.pump();
+    d.ack_all();
+    assert!(d.pf().boot.confirmed);
+    assert_eq!(d.pf().store.saves, 0);
 }
