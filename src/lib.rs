@@ -62,7 +62,7 @@ pub use platform::{
 pub use reason::{FailReason, ImageError, JobError, WireReason};
 pub use resume::{read_resume_record, ResumePoint, Stage as ResumeStage, RESUME_RECORD_MAX};
 pub use time::Instant;
-pub use transmit::{DeliveryToken, QoS, Transmit, TransmitBuffer, TRANSMIT_BUFFER_SIZE};
+pub use transmit::{DeliveryToken, QoS, Transmit, MAX_TRANSMIT_LEN};
 #[cfg(feature = "p256-verifier")]
 pub use verifier::P256Verifier;
 pub use window::WINDOW_BLOCKS;

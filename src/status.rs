@@ -256,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn the_longest_bodies_fit_the_transmit_buffer() {
+    fn the_longest_bodies_fit_max_transmit_len() {
         let long = Status::Progress {
             received: u32::MAX,
             total: u32::MAX,
@@ -272,7 +272,7 @@ mod tests {
         ];
         for s in longest {
             // topic budget: 225 bytes
-            assert!(body(s).len() + 225 <= crate::TRANSMIT_BUFFER_SIZE);
+            assert!(body(s).len() + 225 <= crate::MAX_TRANSMIT_LEN);
         }
     }
 }

@@ -1,26 +1,15 @@
 //! What the agent asks the port to send.
 
-/// Bytes a [`TransmitBuffer`] holds: the longest topic (225 bytes with a
-/// 128-byte thing name and a 72-byte job id) plus the longest payload.
-pub const TRANSMIT_BUFFER_SIZE: usize = 384;
-
-/// Scratch space the port lends to [`Agent::poll_transmit`](crate::Agent::poll_transmit):
-/// topics and payloads are rendered into it only when they go out, so the agent
-/// keeps no message buffers of its own. It can live on the port's stack.
-pub struct TransmitBuffer(pub(crate) [u8; TRANSMIT_BUFFER_SIZE]);
-
-impl TransmitBuffer {
-    /// A zeroed buffer.
-    pub const fn new() -> Self {
-        TransmitBuffer([0; TRANSMIT_BUFFER_SIZE])
-    }
-}
-
-impl Default for TransmitBuffer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The most bytes a [`Transmit`] carries: for every subscribe, unsubscribe
+/// and publish, `topic.len() + payload.len()` is at most this (the longest
+/// topic, 225 bytes with a 128-byte thing name and a 72-byte job id, plus the
+/// longest payload), so a port can size its MQTT buffers by it. An
+/// [`HttpGet`](Transmit::HttpGet)'s URL is bounded by the agent's `URL_CAP`
+/// instead.
+///
+/// [`Agent::poll_transmit`](crate::Agent::poll_transmit) renders into a buffer
+/// of this size on its own stack: the port lends the agent none.
+pub const MAX_TRANSMIT_LEN: usize = 384;
 
 /// MQTT quality of service (AWS IoT supports 0 and 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

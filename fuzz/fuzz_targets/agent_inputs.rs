@@ -9,7 +9,6 @@ use libfuzzer_sys::fuzz_target;
 use ota_agent::testing::RamPlatform;
 use ota_agent::{
     Agent, Config, DeliveryToken, Event, HttpOutcome, ImageVerdict, Instant, Transmit,
-    TransmitBuffer,
 };
 use ota_agent_fuzz::{artifacts, block, platform};
 
@@ -135,15 +134,11 @@ fuzz_target!(|input: Input| {
                 };
             }
         }
-        let mut buf = TransmitBuffer::new();
-        while let Some(t) = agent.poll_transmit(&mut buf) {
-            if let Transmit::Publish {
-                delivery: Some(tok),
-                ..
-            } = t
-            {
-                tokens.push(tok);
-            }
+        while let Some(delivery) = agent.poll_transmit(|t| match t {
+            Transmit::Publish { delivery, .. } => delivery,
+            _ => None,
+        }) {
+            tokens.extend(delivery);
         }
         while let Some(e) = agent.poll_event() {
             if e == Event::Activate {

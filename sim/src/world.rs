@@ -9,7 +9,7 @@ use base64::prelude::{Engine as _, BASE64_STANDARD};
 use ota_agent::mcuboot::ImageVersion;
 use ota_agent::{
     Agent, Config, DeliveryToken, Event, HttpOutcome, ImageVerdict, Instant, P256Verifier, QoS,
-    Transmit, TransmitBuffer, Version,
+    Transmit, Version,
 };
 use ota_agent::{Platform, ProgressStore};
 use ota_agent_host::boot::{BootConfig, BootError, BootSim};
@@ -371,19 +371,18 @@ impl World {
             return self.at(t, Ev::PowerOn);
         }
         let mut out = Vec::new();
-        let mut buf = TransmitBuffer::new();
-        while let Some(t) = agent.poll_transmit(&mut buf) {
-            out.push(match t {
-                Transmit::Subscribe { topic, .. } => Out::Sub(topic.to_string()),
-                Transmit::Unsubscribe { topic } => Out::Unsub(topic.to_string()),
-                Transmit::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    delivery,
-                } => Out::Pub(topic.to_string(), payload.to_vec(), qos, delivery),
-                Transmit::HttpGet { url, first, last } => Out::Http(url.to_string(), first, last),
-            });
+        while let Some(o) = agent.poll_transmit(|t| match t {
+            Transmit::Subscribe { topic, .. } => Out::Sub(topic.to_string()),
+            Transmit::Unsubscribe { topic } => Out::Unsub(topic.to_string()),
+            Transmit::Publish {
+                topic,
+                payload,
+                qos,
+                delivery,
+            } => Out::Pub(topic.to_string(), payload.to_vec(), qos, delivery),
+            Transmit::HttpGet { url, first, last } => Out::Http(url.to_string(), first, last),
+        }) {
+            out.push(o);
         }
         let mut events = Vec::new();
         while let Some(e) = agent.poll_event() {

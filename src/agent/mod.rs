@@ -85,6 +85,9 @@ impl Pending {
     fn has(self, f: u16) -> bool {
         self.0 & f != 0
     }
+    fn is_empty(self) -> bool {
+        self.0 == 0
+    }
 }
 
 /// What the agent keeps of the active job (fresh for every job).

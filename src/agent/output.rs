@@ -1,5 +1,6 @@
-//! What goes out: transmits (rendered only when the port asks, into the
-//! port's buffer), the next deadline, and application events.
+//! What goes out: transmits (rendered only when the port asks, into a
+//! buffer on `poll_transmit`'s stack), the next deadline, and application
+//! events.
 
 use super::{Agent, Pending, Phase};
 use crate::cbor::{self, StreamRequest, CLIENT_TOKEN};
@@ -8,7 +9,7 @@ use crate::event::Event;
 use crate::platform::Platform;
 use crate::time::Instant;
 use crate::topics::{self, Topic};
-use crate::transmit::{DeliveryToken, QoS, Transmit, TransmitBuffer};
+use crate::transmit::{DeliveryToken, QoS, Transmit, MAX_TRANSMIT_LEN};
 use crate::writer::{Full, SliceWriter};
 
 /// The clientToken of `$next/get` carries at most this much of the thing
@@ -89,12 +90,30 @@ const ROUTES: [(u16, Topic, Name, Kind); 9] = [
 ];
 
 impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
-    /// The next thing to send, rendered into `buf`. Call until `None` after
-    /// every input. Nothing goes out while suspended.
-    pub fn poll_transmit<'a>(&'a mut self, buf: &'a mut TransmitBuffer) -> Option<Transmit<'a>> {
-        if self.suspended {
+    /// Render the next thing to send and hand it to `send`; what `send`
+    /// returned, or `None` when there is nothing to send. Call until `None`
+    /// after every input. Nothing goes out while suspended.
+    ///
+    /// The transmit is rendered into a [`MAX_TRANSMIT_LEN`]-byte buffer on
+    /// this call's stack and borrows it (and the agent) only while `send`
+    /// runs: `send` copies or sends what it needs.
+    pub fn poll_transmit<R>(&mut self, send: impl FnOnce(Transmit<'_>) -> R) -> Option<R> {
+        // Checked before the buffer is zeroed: most calls are the last of a
+        // drain, with nothing to send.
+        if self.suspended || self.pending.is_empty() {
             return None;
         }
+        let mut buf = [0; MAX_TRANSMIT_LEN];
+        self.render_transmit(&mut buf).map(send)
+    }
+
+    /// The next thing to send, rendered into `buf`: the body of
+    /// [`poll_transmit`](Self::poll_transmit), which has checked that the
+    /// agent is not suspended, kept out of its closure's monomorphisations.
+    fn render_transmit<'a>(
+        &'a mut self,
+        buf: &'a mut [u8; MAX_TRANSMIT_LEN],
+    ) -> Option<Transmit<'a>> {
         let &(flag, topic, name, kind) = ROUTES.iter().find(|r| self.pending.has(r.0))?;
         self.pending.clear(flag);
         if let (Kind::StreamRequest, Phase::Transfer(d)) = (kind, &mut self.phase) {
@@ -112,7 +131,7 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             Name::Stream => self.job.stream.as_str(),
             Name::JobId => self.job.id.as_str(),
         };
-        let mut w = SliceWriter::new(&mut buf.0);
+        let mut w = SliceWriter::new(buf);
         topics::write(&mut w, topic, &self.thing, name).ok()?;
         let (topic, rest) = w.split();
         let topic = crate::ascii::ascii(topic)?;

@@ -24,7 +24,7 @@ mod report;
 
 use fixture::Image;
 use measure::BenchAgent;
-use ota_agent::{Config, Instant, Protocols, TransmitBuffer};
+use ota_agent::{Config, Instant, Protocols};
 use port::BenchPlatform;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -158,7 +158,7 @@ fn started_transfer(image: &Image, block: usize, per_request: usize) -> Result<B
     let document = image.job_document();
     agent.handle_message(
         NOW,
-        &fixture::topic("jobs/$next/get/accepted"),
+        fixture::topic("jobs/$next/get/accepted"),
         document.as_bytes(),
     );
     drain(&mut agent);
@@ -173,10 +173,12 @@ fn started_transfer(image: &Image, block: usize, per_request: usize) -> Result<B
 
 /// Take everything the agent has to send and to tell.
 fn drain(agent: &mut BenchAgent) {
-    let mut buf = TransmitBuffer::new();
-    while let Some(transmit) = agent.poll_transmit(&mut buf) {
-        black_box(transmit);
-    }
+    while agent
+        .poll_transmit(|transmit| {
+            black_box(transmit);
+        })
+        .is_some()
+    {}
     while let Some(event) = agent.poll_event() {
         black_box(event);
     }

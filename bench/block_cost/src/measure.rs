@@ -4,7 +4,7 @@
 //! built before the call, and everything it produces is checked after.
 
 use crate::port::BenchPlatform;
-use ota_agent::{Agent, Instant, Processed, TransmitBuffer};
+use ota_agent::{Agent, Instant, Processed};
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
 
@@ -17,8 +17,8 @@ pub const AGENT_SYMBOL: &str = "block_cost_agent";
 pub const SHA_SYMBOL: &str = "block_cost_sha";
 
 /// Feed `messages` to the agent on `topic` as a port does: each through
-/// [`Agent::handle_message`], then drain the transmits (rendered into a
-/// buffer, not sent) and the events. Returns how many blocks were accepted.
+/// [`Agent::handle_message`], then drain the transmits (rendered, not sent)
+/// and the events. Returns how many blocks were accepted.
 #[no_mangle]
 #[inline(never)]
 pub fn block_cost_agent(
@@ -27,15 +27,17 @@ pub fn block_cost_agent(
     topic: &str,
     messages: &[Vec<u8>],
 ) -> usize {
-    let mut buf = TransmitBuffer::new();
     let mut accepted = 0;
     for message in messages {
         if agent.handle_message(now, topic, message) == Processed::BlockAccepted {
             accepted += 1;
         }
-        while let Some(transmit) = agent.poll_transmit(&mut buf) {
-            black_box(transmit);
-        }
+        while agent
+            .poll_transmit(|transmit| {
+                black_box(transmit);
+            })
+            .is_some()
+        {}
         while let Some(event) = agent.poll_event() {
             black_box(event);
         }

@@ -6,9 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use ota_agent::{
-    BootControl, BootState, Event, ImageVerdict, Instant, Platform, State, TransmitBuffer,
-};
+use ota_agent::{BootControl, BootState, Event, ImageVerdict, Instant, Platform, State};
 
 use super::firmware::{Firmware, SelfTest};
 use super::{
@@ -62,7 +60,6 @@ pub(super) struct Runner<O> {
     observer: O,
     last_state: Option<State>,
     last_progress: Option<(u32, u32)>,
-    buf: TransmitBuffer,
 }
 
 impl<O: FnMut(&DeviceEvent)> Runner<O> {
@@ -105,7 +102,6 @@ impl<O: FnMut(&DeviceEvent)> Runner<O> {
             observer,
             last_state: None,
             last_progress: None,
-            buf: TransmitBuffer::new(),
         };
         runner.connect().map_err(DeviceError::Mqtt)?;
         Ok(runner)
@@ -234,13 +230,16 @@ impl<O: FnMut(&DeviceEvent)> Runner<O> {
 
     fn transmit(&mut self) {
         let Some(agent) = &mut self.agent else { return };
-        while let Some(t) = agent.poll_transmit(&mut self.buf) {
-            if !self.driver.transmit(&t) {
-                if let ota_agent::Transmit::HttpGet { url, first, last } = t {
-                    self.http.get(url, first, last);
+        while agent
+            .poll_transmit(|t| {
+                if !self.driver.transmit(&t) {
+                    if let ota_agent::Transmit::HttpGet { url, first, last } = t {
+                        self.http.get(url, first, last);
+                    }
                 }
-            }
-        }
+            })
+            .is_some()
+        {}
     }
 
     /// Handle the agent's events; whether there were any.

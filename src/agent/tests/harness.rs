@@ -4,9 +4,7 @@
 use crate::mcuboot::ImageVersion;
 use crate::platform::*;
 use crate::testing::{mcuboot_image, signing_key, Boot, OnViolation, RamPlatform, Slot, Store};
-use crate::{
-    Agent, Config, DeliveryToken, Event, Instant, Processed, QoS, Transmit, TransmitBuffer,
-};
+use crate::{Agent, Config, DeliveryToken, Event, Instant, Processed, QoS, Transmit};
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 use minicbor::{Decoder, Encoder};
 use p256::ecdsa::{signature::hazmat::PrehashSigner, Signature, SigningKey};
@@ -198,24 +196,23 @@ impl<const URL_CAP: usize, S: ProgressStore> Dut<URL_CAP, S> {
 
     /// Drain transmits and events.
     pub fn pump(&mut self) {
-        let mut buf = TransmitBuffer::new();
-        while let Some(t) = self.agent.poll_transmit(&mut buf) {
-            self.sent.push(match t {
-                Transmit::Subscribe { topic, qos } => Sent::Sub(topic.to_string(), qos),
-                Transmit::Unsubscribe { topic } => Sent::Unsub(topic.to_string()),
-                Transmit::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    delivery,
-                } => Sent::Pub {
-                    topic: topic.to_string(),
-                    payload: payload.to_vec(),
-                    qos,
-                    token: delivery,
-                },
-                Transmit::HttpGet { url, first, last } => Sent::Http(url.to_string(), first, last),
-            });
+        while let Some(sent) = self.agent.poll_transmit(|t| match t {
+            Transmit::Subscribe { topic, qos } => Sent::Sub(topic.to_string(), qos),
+            Transmit::Unsubscribe { topic } => Sent::Unsub(topic.to_string()),
+            Transmit::Publish {
+                topic,
+                payload,
+                qos,
+                delivery,
+            } => Sent::Pub {
+                topic: topic.to_string(),
+                payload: payload.to_vec(),
+                qos,
+                token: delivery,
+            },
+            Transmit::HttpGet { url, first, last } => Sent::Http(url.to_string(), first, last),
+        }) {
+            self.sent.push(sent);
         }
         while let Some(e) = self.agent.poll_event() {
             self.events.push(e);

@@ -8,7 +8,6 @@ use core::hint::black_box;
 use core::mem::MaybeUninit;
 use ota_agent::{
     Agent, Config, DeliveryToken, Event, HttpOutcome, ImageVerdict, Instant, QoS, Transmit,
-    TransmitBuffer,
 };
 
 /// MQTT + HTTP + resume: room for a pre-signed URL and a real progress store.
@@ -83,8 +82,7 @@ pub fn run() -> ! {
             input::DROPPED => agent.record_dropped(),
             _ => api_queries(agent),
         }
-        let mut tx = TransmitBuffer::new();
-        while api_poll_transmit(agent, &mut tx) {}
+        while api_poll_transmit(agent) {}
         api_poll_event(agent);
     }
 }
@@ -216,41 +214,42 @@ fn api_queries(agent: &mut OtaAgent) {
 }
 
 /// One `poll_transmit`, handed to the MQTT or HTTP client; false when there
-/// is nothing more to send.
+/// is nothing more to send. The agent renders into a buffer in
+/// `poll_transmit`'s frame, so this function's stack includes it.
 #[inline(never)]
-fn api_poll_transmit(agent: &mut OtaAgent, tx: &mut TransmitBuffer) -> bool {
+fn api_poll_transmit(agent: &mut OtaAgent) -> bool {
     let qos = |q| match q {
         QoS::AtMostOnce => 0,
         QoS::AtLeastOnce => 1,
     };
-    let Some(t) = agent.poll_transmit(tx) else {
-        return false;
-    };
-    unsafe {
-        match t {
-            Transmit::Subscribe { topic, qos: q } => {
-                port::port_subscribe(topic.as_ptr(), topic.len(), qos(q))
+    agent
+        .poll_transmit(|t| unsafe {
+            match t {
+                Transmit::Subscribe { topic, qos: q } => {
+                    port::port_subscribe(topic.as_ptr(), topic.len(), qos(q))
+                }
+                Transmit::Unsubscribe { topic } => {
+                    port::port_unsubscribe(topic.as_ptr(), topic.len())
+                }
+                Transmit::Publish {
+                    topic,
+                    payload,
+                    qos: q,
+                    delivery,
+                } => port::port_publish(
+                    topic.as_ptr(),
+                    topic.len(),
+                    payload.as_ptr(),
+                    payload.len(),
+                    qos(q),
+                    delivery.map_or(-1, |d| i32::from(d.0)),
+                ),
+                Transmit::HttpGet { url, first, last } => {
+                    port::port_http_get(url.as_ptr(), url.len(), first, last)
+                }
             }
-            Transmit::Unsubscribe { topic } => port::port_unsubscribe(topic.as_ptr(), topic.len()),
-            Transmit::Publish {
-                topic,
-                payload,
-                qos: q,
-                delivery,
-            } => port::port_publish(
-                topic.as_ptr(),
-                topic.len(),
-                payload.as_ptr(),
-                payload.len(),
-                qos(q),
-                delivery.map_or(-1, |d| i32::from(d.0)),
-            ),
-            Transmit::HttpGet { url, first, last } => {
-                port::port_http_get(url.as_ptr(), url.len(), first, last)
-            }
-        }
-    }
-    true
+        })
+        .is_some()
 }
 
 /// Hand every pending event to the application.

@@ -52,7 +52,8 @@ const AGENT_STATIC: &str = "OTA_AGENT";
 const HANDLER_PREFIX: &str = "firmware::app::api_";
 /// The handler that builds the agent (by value, on the stack).
 const CONSTRUCTOR: &str = "firmware::app::api_new";
-/// The transmit buffer the application lends to `poll_transmit`.
+/// The buffer `poll_transmit` renders a transmit into, in its own frame
+/// (`ota_agent::MAX_TRANSMIT_LEN`).
 const TRANSMIT_BUFFER: u64 = 384;
 
 /// The crates of the SHA-256 implementation the agent hashes the file with.
@@ -475,7 +476,7 @@ fn print_target(t: &Target) {
             url => format!("{ram} = {} + {url} URL buffer", ram - url),
         };
         println!(
-            "    {:<28} {own:>8} {flash:>9}  {ram:<28} {TRANSMIT_BUFFER}-byte TransmitBuffer per poll_transmit",
+            "    {:<28} {own:>8} {flash:>9}  {ram:<28} none",
             config_name(c)
         );
     }
@@ -626,7 +627,7 @@ fn print_stacks(t: &Target) {
         println!();
     }
     println!(
-        "  (poll_transmit's {TRANSMIT_BUFFER}-byte TransmitBuffer is in its caller, not counted)"
+        "  (poll_transmit's figure includes the {TRANSMIT_BUFFER}-byte buffer it renders into)"
     );
     let b = &t.builds[1];
     for (label, stacks) in [

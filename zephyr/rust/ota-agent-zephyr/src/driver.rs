@@ -11,9 +11,7 @@ use crate::link::{HttpResult, Link};
 use crate::msgid::MessageIds;
 use crate::url;
 use heapless::String;
-use ota_agent::{
-    Agent, Event, HttpOutcome, Instant, Platform, Processed, QoS, Transmit, TransmitBuffer,
-};
+use ota_agent::{Agent, Event, HttpOutcome, Instant, Platform, Processed, QoS, Transmit};
 
 /// A range request the agent asked for, waiting to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,41 +105,44 @@ impl<P: Platform, L: Link, const URL_CAP: usize> Driver<P, L, URL_CAP> {
     }
 
     fn send_queued(&mut self) {
-        let mut buf = TransmitBuffer::new();
-        while let Some(t) = self.agent.poll_transmit(&mut buf) {
-            let (what, result) = match t {
-                Transmit::Subscribe { topic, qos } => (
-                    "subscribe",
-                    self.link.subscribe(topic, qos, self.ids.allocate()),
-                ),
-                Transmit::Unsubscribe { topic } => (
-                    "unsubscribe",
-                    self.link.unsubscribe(topic, self.ids.allocate()),
-                ),
-                Transmit::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    delivery,
-                } => {
-                    let id = match qos {
-                        QoS::AtMostOnce => 0,
-                        QoS::AtLeastOnce => self.ids.for_publish(delivery),
-                    };
-                    ("publish", self.link.publish(topic, payload, qos, id))
+        while self
+            .agent
+            .poll_transmit(|t| {
+                let (what, result) = match t {
+                    Transmit::Subscribe { topic, qos } => (
+                        "subscribe",
+                        self.link.subscribe(topic, qos, self.ids.allocate()),
+                    ),
+                    Transmit::Unsubscribe { topic } => (
+                        "unsubscribe",
+                        self.link.unsubscribe(topic, self.ids.allocate()),
+                    ),
+                    Transmit::Publish {
+                        topic,
+                        payload,
+                        qos,
+                        delivery,
+                    } => {
+                        let id = match qos {
+                            QoS::AtMostOnce => 0,
+                            QoS::AtLeastOnce => self.ids.for_publish(delivery),
+                        };
+                        ("publish", self.link.publish(topic, payload, qos, id))
+                    }
+                    Transmit::HttpGet { url, first, last } => {
+                        self.url.clear();
+                        // The agent's URL buffer has the same capacity.
+                        let _ = self.url.push_str(url);
+                        self.range = Some(RangeRequest { first, last });
+                        return;
+                    }
+                };
+                if let Err(e) = result {
+                    log::warn!("ota: {what} failed ({e}); the agent will retry");
                 }
-                Transmit::HttpGet { url, first, last } => {
-                    self.url.clear();
-                    // The agent's URL buffer has the same capacity.
-                    let _ = self.url.push_str(url);
-                    self.range = Some(RangeRequest { first, last });
-                    continue;
-                }
-            };
-            if let Err(e) = result {
-                log::warn!("ota: {what} failed ({e}); the agent will retry");
-            }
-        }
+            })
+            .is_some()
+        {}
     }
 
     fn run_range(&mut self, range: RangeRequest) {
