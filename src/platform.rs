@@ -138,8 +138,10 @@ pub trait BootControl {
 /// [`RESUME_RECORD_MAX`](crate::RESUME_RECORD_MAX) bytes.
 pub trait ProgressStore {
     /// `false` for a store that keeps nothing, such as [`NoProgressStore`]:
-    /// the agent then never builds a record nor calls [`save`](Self::save),
-    /// and a build with such a store leaves that code out.
+    /// the agent then never calls it, and a build with such a store leaves
+    /// the record code out. Every download then starts from block 0, and a
+    /// commit or rollback cut short by a power loss is not finished at the
+    /// next boot (the bootloader's own state still decides what runs).
     const ENABLED: bool = true;
     /// Copy the saved record into `buf`; its length, or `None`.
     fn load(&mut self, buf: &mut [u8]) -> Option<usize>;

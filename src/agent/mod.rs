@@ -275,6 +275,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     }
 
     fn clear_record(&mut self) {
+        if !P::Store::ENABLED {
+            return;
+        }
         if let Err(e) = self.platform.store().clear() {
             log::warn!("ota: could not clear the resume record: {:?}", e);
         }

@@ -112,6 +112,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// and reported SUCCEEDED, or failed to revert one that had been
     /// rejected). Returns true when the agent reboots to try again.
     pub(super) fn finish_interrupted_boot_change(&mut self) -> bool {
+        if !P::Store::ENABLED {
+            return false;
+        }
         let mut buf = [0u8; RESUME_RECORD_MAX];
         let Some(n) = self.platform.store().load(&mut buf) else {
             return false;

@@ -431,15 +431,19 @@ fn verify_file<P: Platform>(
 
 /// What the stored resume record means for the job `id` whose file has
 /// `fingerprint` and `total` blocks.
-pub(super) fn resume_decision(
-    store: &mut impl ProgressStore,
+pub(super) fn resume_decision<S: ProgressStore>(
+    store: &mut S,
     id: &str,
     fingerprint: &[u8; 8],
     block_size: u32,
     total: u32,
 ) -> Decision {
     let mut buf = [0u8; resume::RESUME_RECORD_MAX];
-    let stored = store.load(&mut buf);
+    let stored = if S::ENABLED {
+        store.load(&mut buf)
+    } else {
+        None
+    };
     resume::decide(
         stored.map(|n| &buf[..n.min(buf.len())]),
         id,
