@@ -3,7 +3,8 @@
 /// The most bytes a [`Transmit`] carries: for every subscribe, unsubscribe
 /// and publish, `topic.len() + payload.len()` is at most this (the longest
 /// topic, 225 bytes with a 128-byte thing name and a 72-byte job id, plus the
-/// longest payload), so a port can size its MQTT buffers by it. An
+/// longest payload), so a port can size its MQTT buffers by it (adding the
+/// MQTT framing: fixed header, topic length and packet id). An
 /// [`HttpGet`](Transmit::HttpGet)'s URL is bounded by the agent's `URL_CAP`
 /// instead.
 ///

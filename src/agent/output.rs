@@ -104,12 +104,22 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
             return None;
         }
         let mut buf = [0; MAX_TRANSMIT_LEN];
-        self.render_transmit(&mut buf).map(send)
+        // Each try takes one flag off `pending`, rendered or not, so one
+        // that cannot be rendered does not hold back the ones after it.
+        for _ in 0..ROUTES.len() {
+            if let Some(t) = self.render_transmit(&mut buf) {
+                return Some(send(t));
+            }
+        }
+        None
     }
 
-    /// The next thing to send, rendered into `buf`: the body of
-    /// [`poll_transmit`](Self::poll_transmit), which has checked that the
-    /// agent is not suspended, kept out of its closure's monomorphisations.
+    /// Take the first pending flag and render what it stands for into
+    /// `buf`; `None` when nothing is pending or it could not be rendered.
+    /// The body of [`poll_transmit`](Self::poll_transmit) (which has checked
+    /// that the agent is not suspended), apart from it so that it does not
+    /// depend on the closure's type: each closure gets its own copy of
+    /// `poll_transmit`, not of this.
     fn render_transmit<'a>(
         &'a mut self,
         buf: &'a mut [u8; MAX_TRANSMIT_LEN],
