@@ -33,17 +33,22 @@ pins=(
 
 mkdir -p "$src"
 src=$(cd "$src" && pwd -P)
+case $src$here in *[[:space:]]*) die "make cannot take paths with spaces: $src, $here";; esac
 case $src/ in "$(cd "$here" && pwd -P)"/build/*) die "SRC must not be under build/ (run.sh deletes build/)";; esac
 for pin in "${pins[@]}"; do
     read -r name repo commit <<<"$pin"
     dir=$src/$name
     if [ ! -e "$dir" ]; then
         echo "cloning $repo into $dir"
-        git clone -q "https://github.com/$repo.git" "$dir" || die "could not clone https://github.com/$repo"
-        git -C "$dir" checkout -q "$commit" 2>/dev/null || {
-            git -C "$dir" fetch -q origin "$commit"
-            git -C "$dir" checkout -q "$commit"
-        }
+        # Cloned beside and moved into place at the pinned commit, so that a
+        # failed clone leaves nothing for the next run to trip on.
+        tmp=$dir.partial
+        rm -rf "$tmp"
+        git clone -q "https://github.com/$repo.git" "$tmp" || die "could not clone https://github.com/$repo"
+        git -C "$tmp" checkout -q "$commit" 2>/dev/null || {
+            git -C "$tmp" fetch -q origin "$commit" && git -C "$tmp" checkout -q "$commit"
+        } || die "could not check out $commit of $repo"
+        mv "$tmp" "$dir"
     fi
     [ "$(git -C "$dir" rev-parse --show-toplevel 2>/dev/null)" = "$dir" ] ||
         die "$dir exists but is not a git checkout of $repo; remove it or pass another SRC"
@@ -54,7 +59,10 @@ for pin in "${pins[@]}"; do
         die "$dir has local changes to tracked files; the figures are for the pinned commit as is"
 done
 
-arm-none-eabi-gcc --version | head -n 1
+version=$(arm-none-eabi-gcc -dumpfullversion)
+echo "arm-none-eabi-gcc $version"
+[ "$version" = 12.2.1 ] ||
+    echo "run.sh: note: the figures in README.md were measured with GCC 12.2.1; $version gives different ones" >&2
 cd "$here"
 make -s clean
 for cfg in mqtt both; do
