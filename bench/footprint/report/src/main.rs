@@ -344,6 +344,24 @@ fn compiler_runtime(t: &Target, b: &Build) -> u64 {
     bytes_of(&b.stub, &t.baseline, |n| crate_of(n) == "compiler_builtins")
 }
 
+/// One configuration's agent logic, as the budget comparison uses it.
+struct Logic {
+    /// Flash with the compiler runtime: the image delta.
+    flash: u64,
+    /// Flash without the compiler runtime: the budget's measure.
+    own: u64,
+    ram: u64,
+}
+
+fn logic(t: &Target, b: &Build) -> Logic {
+    let (flash, ram) = agent_logic(&b.stub, &t.baseline);
+    Logic {
+        flash,
+        own: flash - compiler_runtime(t, b),
+        ram,
+    }
+}
+
 fn handler_name(name: &str) -> &str {
     name.strip_prefix(HANDLER_PREFIX).unwrap_or(name)
 }
@@ -470,16 +488,17 @@ fn print_target(t: &Target) {
     for (label, own, with_runtime) in C_REBUILT {
         println!("    {label:<28} {own:>8} {with_runtime:>9}");
     }
-    for (c, b) in CONFIGS.iter().zip(&t.builds) {
-        let (flash, ram) = agent_logic(&b.stub, &t.baseline);
-        let own = flash - compiler_runtime(t, b);
+    let logics: Vec<Logic> = t.builds.iter().map(|b| logic(t, b)).collect();
+    for (c, l) in CONFIGS.iter().zip(&logics) {
         let ram = match c.url_cap {
-            0 => ram.to_string(),
-            url => format!("{ram} = {} + {url} URL buffer", ram - url),
+            0 => l.ram.to_string(),
+            url => format!("{} = {} + {url} URL buffer", l.ram, l.ram - url),
         };
         println!(
-            "    {:<28} {own:>8} {flash:>9}  {ram:<28} none",
-            config_name(c)
+            "    {:<28} {:>8} {:>9}  {ram:<28} none",
+            config_name(c),
+            l.own,
+            l.flash
         );
     }
     println!(
@@ -488,33 +507,30 @@ fn print_target(t: &Target) {
         "",
         format!("{BUDGET_RAM} + one block buffer")
     );
-    for (c, b) in CONFIGS.iter().zip(&t.builds) {
-        let (flash, ram) = agent_logic(&b.stub, &t.baseline);
-        let own = flash - compiler_runtime(t, b);
+    for (c, l) in CONFIGS.iter().zip(&logics) {
         let mut line = format!(
             "    {}: flash {}; static RAM {}",
             config_name(c),
-            verdict(own, BUDGET_FLASH),
-            verdict(ram, BUDGET_RAM)
+            verdict(l.own, BUDGET_FLASH),
+            verdict(l.ram, BUDGET_RAM)
         );
         if c.url_cap > 0 {
             line += &format!(
                 " ({} without the URL buffer)",
-                verdict(ram - c.url_cap, BUDGET_RAM)
+                verdict(l.ram - c.url_cap, BUDGET_RAM)
             );
         }
         println!("{line}");
     }
     // Like for like, both with LTO: own code, and with the runtime each
     // brings (our compiler runtime, the C agent's C library calls).
-    let (flash, _) = agent_logic(&t.builds[0].stub, &t.baseline);
-    let own = flash - compiler_runtime(t, &t.builds[0]);
+    let mqtt = &logics[0];
     let (_, c_own, c_with_runtime) = C_REBUILT[C_LTO];
     let ratio = |ours: u64, c: u64| format!("{ours} vs {c}, {:.2}x", ours as f64 / c as f64);
     println!(
         "    MQTT only against the C agent rebuilt with -flto: own code {}; with runtime {}",
-        ratio(own, c_own),
-        ratio(flash, c_with_runtime)
+        ratio(mqtt.own, c_own),
+        ratio(mqtt.flash, c_with_runtime)
     );
 }
 
