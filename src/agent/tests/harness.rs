@@ -253,6 +253,15 @@ impl<const URL_CAP: usize, S: ProgressStore> Dut<URL_CAP, S> {
         self.pump();
     }
 
+    /// Acknowledge every QoS 1 publish, then check that the agent asks for
+    /// activation with `file` in the slot.
+    #[track_caller]
+    pub fn expect_activation(&mut self, file: &[u8]) {
+        self.ack_all();
+        assert_eq!(self.take_events(), [Event::Activate]);
+        assert_eq!(&self.pf().slot.mem[..file.len()], file);
+    }
+
     /// Acknowledge every QoS 1 publish that asked for it, once.
     pub fn ack_all(&mut self) {
         loop {

@@ -58,9 +58,7 @@ fn ranges_larger_than_a_block_and_bodies_of_any_length() {
         r,
         [(0, 65535), (65536, 131071), (131072, file.len() as u32 - 1)]
     );
-    d.ack_all();
-    assert_eq!(d.take_events(), [Event::Activate]);
-    assert_eq!(&d.pf().slot.mem[..file.len()], &file[..]);
+    d.expect_activation(&file);
     assert_eq!(d.pf().slot.violations, 0);
     let st = d.statuses("job-h");
     assert!(st[0].contains(r#""receive":"#), "{st:?}");
@@ -103,9 +101,7 @@ fn quirk_repeated_or_overlapping_responses_are_not_written_as_new_data() {
     );
     d.agent.handle_http_data(d.now, 12288, &file[12288..]);
     d.pump();
-    d.ack_all();
-    assert_eq!(d.take_events(), [Event::Activate]);
-    assert_eq!(&d.pf().slot.mem[..file.len()], &file[..]);
+    d.expect_activation(&file);
 }
 
 #[test]
@@ -193,9 +189,7 @@ fn an_agent_without_a_url_buffer_downloads_over_mqtt() {
     let served = d.download("AFR_OTA-stream-1", &file);
     assert_eq!(served, (file.len() as u32).div_ceil(4096));
     assert!(!d.sent.iter().any(|s| matches!(s, Sent::Http(..))));
-    d.ack_all();
-    assert_eq!(d.take_events(), [Event::Activate]);
-    assert_eq!(&d.pf().slot.mem[..file.len()], &file[..]);
+    d.expect_activation(&file);
 }
 
 /// The same agent refuses a job that offers only HTTP, before any flash is

@@ -52,9 +52,7 @@ fn a_reboot_mid_download_continues_without_fetching_finished_blocks() {
     assert_eq!(reqs[0].0, 8, "continues at the last record");
     let served = d.download(STREAM, &file);
     assert_eq!(served, 7, "blocks 8..15 only");
-    d.ack_all();
-    assert_eq!(d.take_events(), [Event::Activate]);
-    assert_eq!(&d.pf().slot.mem[..file.len()], &file[..]);
+    d.expect_activation(&file);
     assert_eq!(
         d.pf().slot.violations,
         0,
