@@ -192,7 +192,8 @@ pub trait SignatureVerifier {
 /// application before the agent fails it.
 #[derive(Clone, Copy, Debug)]
 pub struct CustomJob<'a> {
-    /// The job id (validated: 1 to 64 characters of `[A-Za-z0-9_-]`).
+    /// The job id (validated: 1 to [`MAX_JOB_ID_LEN`](crate::MAX_JOB_ID_LEN)
+    /// characters of `[A-Za-z0-9_-]`).
     pub job_id: &'a str,
     /// The raw JSON text of `execution.jobDocument`.
     pub document: &'a [u8],

@@ -53,6 +53,8 @@ pub struct Slot {
     pub writes: u32,
     /// Successful erases.
     pub erases: u32,
+    /// Successful reads, as (offset, length), in order.
+    pub reads: Vec<(u32, usize)>,
     /// Contract breaches refused (with [`OnViolation::Refuse`]).
     pub violations: u32,
     /// Make every write fail with `PortError(-5)` (an I/O error).
@@ -69,6 +71,7 @@ impl Slot {
             mem: vec![fill; capacity as usize],
             writes: 0,
             erases: 0,
+            reads: Vec::new(),
             violations: 0,
             fail_writes: false,
             on_violation,
@@ -136,6 +139,7 @@ impl ImageSlot for Slot {
     }
     fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), PortError> {
         let r = self.range(offset, buf.len(), 1, "read")?;
+        self.reads.push((offset, buf.len()));
         buf.copy_from_slice(&self.mem[r]);
         Ok(())
     }

@@ -1,4 +1,7 @@
-//! (being implemented)
+//! The default [`SignatureVerifier`]: ECDSA P-256 (the `sig-sha256-ecdsa`
+//! scheme of AWS code signing) with the p256 crate, behind the
+//! `p256-verifier` feature.
+
 use crate::platform::{SignatureError, SignatureVerifier};
 use p256::ecdsa::{signature::hazmat::PrehashVerifier, Signature, VerifyingKey};
 

@@ -3,6 +3,7 @@
 use super::harness::*;
 use crate::{DropReason, Event, FailReason, ImageState, Processed, QoS, State};
 use std::format;
+use std::vec::Vec;
 
 fn hex(b: &[u8]) -> std::string::String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -117,6 +118,11 @@ fn happy_path_sequence() {
 
     d.agent.handle_delivered(d.now, token.unwrap());
     d.pump();
+    assert_eq!(
+        read_back(&mut d, &file),
+        [],
+        "in-order data is hashed as it arrives"
+    );
     assert_eq!(d.take_events(), [Event::Activate]);
     assert_eq!(&d.pf().slot.mem[..file.len()], &file[..]);
     assert_eq!(d.pf().slot.violations, 0);
@@ -146,6 +152,24 @@ fn begin(config: crate::Config, file: &[u8]) -> Dut {
     d
 }
 
+/// The slot ranges the agent read back, as merged (start, end) pairs,
+/// leaving out the file's last 40 bytes: the MCUboot TLV area, read once the
+/// file is complete to check the image's hash. The rest is read only to hash
+/// data that arrived out of order.
+fn read_back(d: &mut Dut, file: &[u8]) -> Vec<(u32, u32)> {
+    let tlv = (file.len() - 40) as u32;
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for &(offset, len) in &d.pf().slot.reads {
+        let (start, end) = (offset, offset + len as u32);
+        match out.last_mut() {
+            _ if start >= tlv => {}
+            Some(last) if last.1 == start => last.1 = end,
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
 fn finish_ok(d: &mut Dut, file: &[u8]) {
     d.ack_all();
     assert_eq!(
@@ -171,13 +195,17 @@ fn multi_block_requests_out_of_order() {
             Processed::BlockAccepted
         );
     }
-    // Block 0 came last: 1..3 were read back for the hash; one new request.
+    // Block 0 came last: 1..3 were read back for the hash, and nothing else;
+    // one new request.
+    assert_eq!(read_back(&mut d, &file), [(4096, 4 * 4096)]);
     let reqs = d.stream_requests(STREAM);
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[1], (4, std::vec![0x3f], 4));
     d.answered = 1;
     d.download(STREAM, &file);
     finish_ok(&mut d, &file);
+    // The rest came in order: nothing more was read back.
+    assert_eq!(read_back(&mut d, &file), [(4096, 4 * 4096)]);
     assert_eq!(d.agent.statistics().processed, 10);
     assert_eq!(d.agent.statistics().dropped, 0);
 }
@@ -337,4 +365,69 @@ fn blocks_for_another_stream_or_while_idle_are_dropped() {
     );
     assert_eq!(d.msg("something/else", b"x"), Processed::NotForAgent);
     assert_eq!(d.pf().slot.writes, 0);
+}
+
+#[test]
+fn quirk_blocks_of_32_kib_and_more() {
+    // [C quirk] 11.1.12 (PROTOCOL.md §8.1): the PAL's writeBlock returned
+    // int16, so a block of 32 KiB or more could not be reported written.
+    // Here `ImageSlot::write` returns no length: every block size the
+    // service allows works, up to 128 KiB.
+    for bs in [32 << 10, 64 << 10, 128 << 10] {
+        let file = image(5 * bs / 2, (1, 1, 0));
+        let config = crate::Config {
+            block_size: bs as u32,
+            http_range_size: bs as u32,
+            ..config()
+        };
+        let mut d = Dut::started(config, platform(1 << 24, V1));
+        d.job(&JobSpec::for_file("job-1", &file).doc());
+        d.take_events();
+        assert_eq!(d.download(STREAM, &file), 3, "block size {bs}");
+        finish_ok(&mut d, &file);
+        assert_eq!(d.agent.statistics().processed, 3);
+    }
+}
+
+/// `OTA_GetStatistics`: each data message counts once as received; those
+/// that reach the running transfer count as queued; those written as
+/// processed; the rest as dropped, whether the agent or the port (through
+/// `record_dropped`) dropped them. A new transfer starts from zero.
+#[test]
+fn statistics_count_each_data_message() {
+    let file = image(9000, (1, 1, 0));
+    let stats = |d: &Dut| {
+        let s = d.agent.statistics();
+        (s.received, s.queued, s.processed, s.dropped)
+    };
+    let mut d = begin(cfg(1), &file);
+    assert_eq!(stats(&d), (0, 0, 0, 0));
+    d.msg(DATA, &block(0, 0, block_of(&file, 4096, 0)));
+    assert_eq!(stats(&d), (1, 1, 1, 0));
+    // A duplicate and a malformed block reach the transfer and are dropped.
+    d.msg(DATA, &block(0, 0, block_of(&file, 4096, 0)));
+    d.msg(DATA, &[0xff, 0x00]);
+    assert_eq!(stats(&d), (3, 3, 1, 2));
+    // A block of another stream never reaches it.
+    d.msg(
+        "streams/other/data/cbor",
+        &block(0, 1, block_of(&file, 4096, 1)),
+    );
+    assert_eq!(stats(&d), (4, 3, 1, 3));
+    // The port dropped one before handing it over.
+    d.agent.record_dropped();
+    assert_eq!(stats(&d), (5, 3, 1, 4));
+    d.answered = d.stream_requests(STREAM).len() - 1;
+    d.download(STREAM, &file);
+    assert_eq!(stats(&d), (7, 5, 3, 4));
+    finish_ok(&mut d, &file);
+    // Another job replaces this one (the image is dropped, and the agent
+    // asks for the next job): its transfer starts from zero.
+    let next = JobSpec::for_file("job-2", &file).doc();
+    d.job(&next);
+    assert_eq!(d.take_events(), [Event::Fail(FailReason::Cancelled)]);
+    assert_eq!(stats(&d), (7, 5, 3, 4), "kept until a transfer starts");
+    d.job(&next);
+    assert_eq!(d.agent.state(), State::WaitingForFileBlock);
+    assert_eq!(stats(&d), (0, 0, 0, 0));
 }

@@ -12,6 +12,10 @@ fn started() -> Dut {
     Dut::started(config(), platform(1 << 20, V1))
 }
 
+fn subscriptions(d: &Dut) -> usize {
+    d.sent.iter().filter(|s| matches!(s, Sent::Sub(..))).count()
+}
+
 fn job_requests(d: &Dut) -> usize {
     d.sent
         .iter()
@@ -41,6 +45,9 @@ fn quirk_lost_job_request_reply_is_retried() {
     assert_eq!(job_requests(&d), 1);
     d.advance(1);
     assert_eq!(job_requests(&d), 2);
+    // [C quirk] 11.1.12: every `$next/get` re-subscribed to notify-next.
+    // Here the two subscriptions made by start are the only ones.
+    assert_eq!(subscriptions(&d), 2);
     let counters: Vec<_> = d
         .sent
         .iter()
@@ -71,6 +78,7 @@ fn quirk_check_for_update_works_while_idle() {
     assert_eq!(d.agent.state(), State::RequestingJob);
     d.pump();
     assert_eq!(job_requests(&d), 2);
+    assert_eq!(subscriptions(&d), 2, "no new subscription");
 }
 
 #[test]
@@ -168,22 +176,45 @@ fn quirk_unusable_jobs_fail_with_a_reason_before_flash() {
     }
 }
 
+/// A job that offers both planes takes the one the configuration picks:
+/// MQTT unless HTTP is preferred, and the only one enabled when the other is
+/// not.
 #[test]
-fn mqtt_disabled_in_config_takes_http_when_offered() {
+fn a_job_offering_both_planes_takes_the_configured_one() {
     let file = image(1000, (1, 1, 0));
     let mut spec = JobSpec::for_file("j", &file).http("https://h/x");
     spec.protocols = r#"["MQTT","HTTP"]"#;
-    let config = crate::Config {
-        protocols: Protocols {
-            mqtt: false,
-            http: true,
-            prefer_http: false,
-        },
-        ..config()
-    };
-    let mut d = Dut::started(config, platform(1 << 20, V1));
-    d.job(&spec.doc());
-    assert!(matches!(d.sent.last(), Some(Sent::Http(u, 0, _)) if u == "https://h/x"));
+    // (mqtt, http, prefer_http) -> HTTP taken
+    for (mqtt, http, prefer_http, takes_http) in [
+        (true, true, false, false),
+        (true, true, true, true),
+        (false, true, false, true),
+        (true, false, true, false),
+    ] {
+        let config = crate::Config {
+            protocols: Protocols {
+                mqtt,
+                http,
+                prefer_http,
+            },
+            ..config()
+        };
+        let mut d = Dut::started(config, platform(1 << 20, V1));
+        d.job(&spec.doc());
+        let case = (mqtt, http, prefer_http);
+        if takes_http {
+            assert!(
+                matches!(d.sent.last(), Some(Sent::Http(u, 0, _)) if u == "https://h/x"),
+                "{case:?}"
+            );
+        } else {
+            assert_eq!(d.stream_requests("AFR_OTA-stream-1").len(), 1, "{case:?}");
+            assert!(
+                !d.sent.iter().any(|s| matches!(s, Sent::Http(..))),
+                "{case:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -322,10 +353,19 @@ fn a_replacement_job_stops_the_download_and_asks_again() {
 
 #[test]
 fn quirk_unsubscribe_works_after_a_restart() {
-    // [C quirk] 11.1.8: shutdown cleared the unsubscribe flag, so after a
-    // re-init the topics were never unsubscribed.
+    // [C quirk] 11.1.8 (PROTOCOL.md §2.1, T7u): shutdown cleared the
+    // unsubscribe flag, so after a re-init the data topics were never
+    // unsubscribed. Here every restart unsubscribes as the first start did:
+    // the job topics on shutdown(true), the data topic as well when a
+    // transfer was running, and the data topic when a transfer closes.
+    let file = image(5000, (1, 1, 0));
+    let spec = JobSpec::for_file("job-1", &file);
+    let data = "streams/AFR_OTA-stream-1/data/cbor";
     let mut d = started();
-    for _ in 0..2 {
+    for round in 0..3 {
+        // Shut down during a transfer: all three topics.
+        d.job(&spec.doc());
+        assert_eq!(d.agent.state(), State::WaitingForFileBlock, "round {round}");
         let n = d.sent.len();
         d.agent.shutdown(true);
         d.pump();
@@ -333,13 +373,38 @@ fn quirk_unsubscribe_works_after_a_restart() {
         assert_eq!(
             d.sent[n..],
             [
+                Sent::Unsub(topic(data)),
                 Sent::Unsub(topic("jobs/notify-next")),
                 Sent::Unsub(topic("jobs/$next/get/accepted"))
-            ]
+            ],
+            "round {round}"
+        );
+        // Shut down while idle: the job topics only.
+        d.agent.start(d.now).unwrap();
+        d.pump();
+        let n = d.sent.len();
+        d.agent.shutdown(true);
+        d.pump();
+        assert_eq!(
+            d.sent[n..],
+            [
+                Sent::Unsub(topic("jobs/notify-next")),
+                Sent::Unsub(topic("jobs/$next/get/accepted"))
+            ],
+            "round {round}"
         );
         d.agent.start(d.now).unwrap();
         d.pump();
     }
+    // After the restarts, a transfer that completes still unsubscribes.
+    d.job(&spec.doc());
+    d.take_events();
+    let n = d.sent.len();
+    // Only this transfer's request is answered.
+    d.answered = d.stream_requests("AFR_OTA-stream-1").len() - 1;
+    d.download("AFR_OTA-stream-1", &file);
+    assert!(d.sent[n..].contains(&Sent::Unsub(topic(data))));
+    d.expect_activation(&file);
 }
 
 #[test]
