@@ -38,6 +38,7 @@
 
 mod harness;
 
+mod abort;
 mod download_mqtt;
 mod http;
 mod integrity;

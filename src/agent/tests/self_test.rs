@@ -110,6 +110,75 @@ fn version_checks_against_updated_by() {
     }
 }
 
+/// §3.4 step 1: the version check runs only for firmware (`fileid` 0, the
+/// configured firmware `fileType`) and only when downgrades are not allowed.
+/// A self-test document the check refuses with the default configuration
+/// (updatedBy the running version: SameVersion; newer: Downgrade) starts the
+/// test instead when `allow_downgrade` is set, when `fileid` is not 0, or
+/// when `fileType` is another type. Each case differs from the refused one
+/// in that one setting only.
+#[test]
+fn the_version_check_is_skipped_when_downgrades_are_allowed_or_the_file_is_not_firmware() {
+    let downgrades = crate::Config {
+        allow_downgrade: true,
+        ..config()
+    };
+    // (case, config, fileid, fileType, refused by the check)
+    let cases = [
+        ("default", config(), 0, 0, true),
+        ("allow_downgrade", downgrades, 0, 0, false),
+        ("fileid 1", config(), 1, 0, false),
+        ("fileType 2", config(), 0, 2, false),
+    ];
+    for (updated_by, reason, code) in [
+        ("0x01000001", FailReason::SameVersion, "0x00000010"),
+        ("0x01000002", FailReason::Downgrade, "0x0000000f"),
+    ] {
+        for (case, config, file_id, file_type, refused) in cases {
+            let what = std::format!("{case}, updatedBy {updated_by}");
+            let mut p = platform(1 << 20, NEW);
+            p.boot.state = BootState::PendingCommit;
+            let mut d = Dut::started(config, p);
+            let mut spec = JobSpec::for_file("AFR_OTA-j", &image(1000, (1, 0, 1)));
+            spec.file_id = file_id;
+            spec.file_type = Some(file_type);
+            d.job(&spec.self_test(updated_by).doc());
+            if refused {
+                assert_eq!(d.take_events(), [Event::SelfTestFailed(reason)], "{what}");
+                assert_eq!(
+                    d.statuses("AFR_OTA-j"),
+                    [std::format!(
+                        r#"{{"status":"FAILED","statusDetails":{{"reason":"rejected: {code}"}}}}"#
+                    )],
+                    "{what}"
+                );
+                assert_eq!(d.agent.image_state(), ImageState::Rejected, "{what}");
+                d.ack_all();
+                assert!(d.pf().boot.rejected, "{what}");
+                assert_eq!(d.pf().boot.reboots, 1, "{what}");
+            } else {
+                assert_eq!(
+                    d.take_events(),
+                    [Event::ReceivedJob, Event::StartTest],
+                    "{what}"
+                );
+                assert_eq!(
+                    d.statuses("AFR_OTA-j"),
+                    [
+                        r#"{"status":"IN_PROGRESS","statusDetails":{"self_test":"active","updatedBy":"0x01000001"}}"#
+                    ],
+                    "{what}"
+                );
+                assert_eq!(d.agent.image_state(), ImageState::Testing, "{what}");
+                assert_eq!(d.agent.state(), State::WaitingForJob, "{what}");
+                d.ack_all();
+                assert!(!d.pf().boot.rejected, "{what}");
+                assert_eq!(d.pf().boot.reboots, 0, "{what}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_self_test_document_without_updated_by_is_refused() {
     let mut p = platform(1 << 20, NEW);
