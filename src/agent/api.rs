@@ -238,7 +238,8 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     /// - `Rejected` during the self test: report FAILED, then roll back. On a
     ///   trial image outside a self test: roll back at once.
     /// - `Aborted` during a download or before activation: report FAILED
-    ///   `aborted`, leave the slot unbootable.
+    ///   `aborted`, leave the slot unbootable. During the self test: report
+    ///   FAILED `aborted`, then roll back, as the C agent's PAL does.
     pub fn set_image_state(&mut self, now: Instant, verdict: ImageVerdict) -> Result<(), ApiError> {
         self.started()?;
         match (verdict, &self.phase) {
@@ -273,10 +274,23 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.fail_transfer(now, FailReason::UserAbort);
                 Ok(())
             }
-            (ImageVerdict::Aborted, Phase::AwaitingActivation) => {
+            // Before activation: also while the `self_test: ready` status is
+            // in flight (the abort supersedes it; its PUBACK no longer
+            // counts).
+            (
+                ImageVerdict::Aborted,
+                Phase::AwaitingActivation | Phase::Reporting(After::Activate),
+            ) => {
                 self.image_state = ImageState::Aborted;
                 self.invalidate_slot();
                 self.fail(now, FailReason::UserAbort);
+                Ok(())
+            }
+            // On trial: as a rejection, with the abort's reason.
+            (ImageVerdict::Aborted, Phase::SelfTest) => {
+                self.image_state = ImageState::Aborted;
+                self.push_event(Event::Fail(FailReason::UserAbort));
+                self.report_failure(now, FailReason::UserAbort, After::RollBack);
                 Ok(())
             }
             (ImageVerdict::Aborted, _) => Err(ApiError::NoActiveJob),

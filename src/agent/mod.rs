@@ -187,6 +187,9 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
     // Out of line: LTO would copy it into every handler that calls it.
     #[inline(never)]
     fn report(&mut self, now: Instant, status: Status, after: After) {
+        // A status in flight is superseded: its acknowledgement no longer
+        // counts.
+        self.awaiting = None;
         self.status = Some(status);
         self.pending.set(Pending::STATUS);
         self.phase = Phase::Reporting(after);

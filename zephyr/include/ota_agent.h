@@ -70,7 +70,8 @@ enum ota_agent_image_verdict {
 	OTA_AGENT_IMAGE_ACCEPTED = 1,
 	/** Self test failed: report FAILED, then roll back (reboots). */
 	OTA_AGENT_IMAGE_REJECTED = 2,
-	/** Abort the current job: report FAILED, leave the slot unbootable. */
+	/** Abort the current job: report FAILED, leave the slot unbootable
+	 *  (during the self test: report FAILED, then roll back). */
 	OTA_AGENT_IMAGE_ABORTED = 3,
 };
 

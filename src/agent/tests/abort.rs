@@ -164,3 +164,64 @@ fn abort_without_an_active_job_is_refused_and_sends_nothing() {
     assert_eq!(d.agent.image_state(), ImageState::Unknown);
     assert_eq!(d.agent.state(), State::WaitingForJob);
 }
+
+/// userAbort after the last block, while M3 (`self_test: ready`) is still
+/// in flight: the abort supersedes M3, so M3's acknowledgement, even when
+/// it arrives before the FAILED status went out, activates nothing.
+#[test]
+fn abort_while_the_ready_status_is_in_flight_is_not_lost() {
+    let f = file();
+    let mut d = Dut::started(config(), platform(1 << 20, V1));
+    d.job(&JobSpec::for_file("AFR_OTA-j", &f).doc());
+    d.download(STREAM, &f);
+    assert_eq!(d.take_events(), [Event::ReceivedJob]);
+    assert_eq!(d.agent.state(), State::ClosingFile);
+    let ready = d
+        .sent
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            Sent::Pub { token: Some(t), .. } => Some(*t),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        d.agent.set_image_state(d.now, ImageVerdict::Aborted),
+        Ok(())
+    );
+    d.agent.handle_delivered(d.now, ready);
+    d.pump();
+    check_aborted(&mut d, "AFR_OTA-j");
+    assert_eq!(
+        d.agent.activate_new_image(d.now),
+        Err(ApiError::InvalidState)
+    );
+    assert!(!d.pf().boot.upgrade_requested);
+    assert_eq!(d.pf().slot.violations, 0);
+}
+
+/// userAbort during the self test: the C agent's PAL invalidates the new
+/// image and rolls back on Aborted as on Rejected. So does the agent, with
+/// the abort's reason in the FAILED status, once it is acknowledged.
+#[test]
+fn abort_during_the_self_test_reports_it_then_rolls_back() {
+    let mut p = platform(1 << 20, crate::Version::new(1, 0, 1));
+    p.boot.state = crate::BootState::PendingCommit;
+    let mut d = Dut::started(config(), p);
+    let spec = JobSpec::for_file("AFR_OTA-j", &image(1000, (1, 0, 1))).self_test("0x01000000");
+    d.job(&spec.doc());
+    assert_eq!(d.take_events(), [Event::ReceivedJob, Event::StartTest]);
+    assert_eq!(
+        d.agent.set_image_state(d.now, ImageVerdict::Aborted),
+        Ok(())
+    );
+    d.pump();
+    assert_eq!(d.take_events(), [Event::Fail(FailReason::UserAbort)]);
+    assert_eq!(d.statuses("AFR_OTA-j").last().unwrap(), ABORTED);
+    assert_eq!(d.agent.image_state(), ImageState::Aborted);
+    assert_eq!(d.pf().boot.reboots, 0, "not before the PUBACK");
+    d.ack_all();
+    assert!(d.pf().boot.rejected);
+    assert_eq!(d.pf().boot.reboots, 1);
+    assert_eq!(d.agent.state(), State::Stopped);
+}
