@@ -258,9 +258,18 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 );
                 Ok(())
             }
-            (ImageVerdict::Rejected, Phase::SelfTest) => {
-                self.image_state = ImageState::Rejected;
-                self.report_failure(now, FailReason::SelfTestRejected, After::RollBack);
+            // On trial: report FAILED, then roll back. An abort, as the C
+            // agent's PAL treats it, is a rejection with the abort's reason.
+            (ImageVerdict::Rejected | ImageVerdict::Aborted, Phase::SelfTest) => {
+                let (state, reason) = match verdict {
+                    ImageVerdict::Aborted => {
+                        self.push_event(Event::Fail(FailReason::UserAbort));
+                        (ImageState::Aborted, FailReason::UserAbort)
+                    }
+                    _ => (ImageState::Rejected, FailReason::SelfTestRejected),
+                };
+                self.image_state = state;
+                self.report_failure(now, reason, After::RollBack);
                 Ok(())
             }
             (ImageVerdict::Rejected, _)
@@ -284,13 +293,6 @@ impl<P: Platform, const URL_CAP: usize> Agent<P, URL_CAP> {
                 self.image_state = ImageState::Aborted;
                 self.invalidate_slot();
                 self.fail(now, FailReason::UserAbort);
-                Ok(())
-            }
-            // On trial: as a rejection, with the abort's reason.
-            (ImageVerdict::Aborted, Phase::SelfTest) => {
-                self.image_state = ImageState::Aborted;
-                self.push_event(Event::Fail(FailReason::UserAbort));
-                self.report_failure(now, FailReason::UserAbort, After::RollBack);
                 Ok(())
             }
             (ImageVerdict::Aborted, _) => Err(ApiError::NoActiveJob),
