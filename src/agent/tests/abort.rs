@@ -20,12 +20,14 @@ fn unbootable(d: &mut Dut) -> bool {
     d.pf().slot.mem[..ERASE as usize].iter().all(|&b| b == 0xff)
 }
 
-/// Job requests (`$next/get`) sent so far.
-fn job_requests(d: &Dut) -> usize {
-    d.sent
-        .iter()
-        .filter(|s| s.is_pub_to("jobs/$next/get"))
-        .count()
+/// After an abort, activation is refused and no upgrade is requested.
+#[track_caller]
+fn activation_refused(d: &mut Dut) {
+    assert_eq!(
+        d.agent.activate_new_image(d.now),
+        Err(ApiError::InvalidState)
+    );
+    assert!(!d.pf().boot.upgrade_requested);
 }
 
 /// What every abort of an active job `job` shows, once
@@ -64,11 +66,11 @@ fn check_aborted(d: &mut Dut, job: &str) {
     });
     assert_eq!(last, Some(&Sent::Unsub(data.clone())));
     // The next job is asked for only once the service has the status.
-    let before = job_requests(d);
+    let before = d.job_requests();
     d.advance(1);
-    assert_eq!(job_requests(d), before, "no job request before the PUBACK");
+    assert_eq!(d.job_requests(), before, "no job request before the PUBACK");
     d.ack_all();
-    assert_eq!(job_requests(d), before + 1);
+    assert_eq!(d.job_requests(), before + 1);
     assert!(d.sent.last().unwrap().is_pub_to("jobs/$next/get"));
     assert!(matches!(
         d.agent.state(),
@@ -131,16 +133,9 @@ fn abort_awaiting_activation_reports_it_and_activation_is_refused() {
         Ok(())
     );
     d.pump();
-    assert_eq!(
-        d.agent.activate_new_image(d.now),
-        Err(ApiError::InvalidState)
-    );
+    activation_refused(&mut d);
     check_aborted(&mut d, "AFR_OTA-j");
-    assert_eq!(
-        d.agent.activate_new_image(d.now),
-        Err(ApiError::InvalidState)
-    );
-    assert!(!d.pf().boot.upgrade_requested);
+    activation_refused(&mut d);
     assert_eq!(d.pf().boot.reboots, 0);
     assert_eq!(d.pf().store.record, None);
     assert_eq!(d.pf().slot.violations, 0);
@@ -192,11 +187,7 @@ fn abort_while_the_ready_status_is_in_flight_is_not_lost() {
     d.agent.handle_delivered(d.now, ready);
     d.pump();
     check_aborted(&mut d, "AFR_OTA-j");
-    assert_eq!(
-        d.agent.activate_new_image(d.now),
-        Err(ApiError::InvalidState)
-    );
-    assert!(!d.pf().boot.upgrade_requested);
+    activation_refused(&mut d);
     assert_eq!(d.pf().slot.violations, 0);
 }
 

@@ -293,6 +293,14 @@ impl<const URL_CAP: usize, S: ProgressStore> Dut<URL_CAP, S> {
         core::mem::take(&mut self.events)
     }
 
+    /// Job requests (`$next/get`) sent so far.
+    pub fn job_requests(&self) -> usize {
+        self.sent
+            .iter()
+            .filter(|s| s.is_pub_to("jobs/$next/get"))
+            .count()
+    }
+
     /// Status bodies published to the job's update topic.
     pub fn statuses(&self, job: &str) -> Vec<String> {
         let t = format!("jobs/{job}/update");

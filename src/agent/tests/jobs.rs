@@ -16,13 +16,6 @@ fn subscriptions(d: &Dut) -> usize {
     d.sent.iter().filter(|s| matches!(s, Sent::Sub(..))).count()
 }
 
-fn job_requests(d: &Dut) -> usize {
-    d.sent
-        .iter()
-        .filter(|s| s.is_pub_to("jobs/$next/get"))
-        .count()
-}
-
 #[test]
 fn empty_document_means_no_job() {
     let mut d = started();
@@ -40,11 +33,11 @@ fn empty_document_means_no_job() {
 fn quirk_lost_job_request_reply_is_retried() {
     // [C quirk] 11.1.5: a lost $next/get reply was never retried.
     let mut d = started();
-    assert_eq!(job_requests(&d), 1);
+    assert_eq!(d.job_requests(), 1);
     d.advance(9_999);
-    assert_eq!(job_requests(&d), 1);
+    assert_eq!(d.job_requests(), 1);
     d.advance(1);
-    assert_eq!(job_requests(&d), 2);
+    assert_eq!(d.job_requests(), 2);
     // [C quirk] 11.1.12: every `$next/get` re-subscribed to notify-next.
     // Here the two subscriptions made by start are the only ones.
     assert_eq!(subscriptions(&d), 2);
@@ -65,7 +58,7 @@ fn quirk_lost_job_request_reply_is_retried() {
     // Once a reply arrives, no more retries.
     d.job(&no_job());
     d.advance(60_000);
-    assert_eq!(job_requests(&d), 2);
+    assert_eq!(d.job_requests(), 2);
 }
 
 #[test]
@@ -77,7 +70,7 @@ fn quirk_check_for_update_works_while_idle() {
     d.agent.check_for_update(d.now).unwrap();
     assert_eq!(d.agent.state(), State::RequestingJob);
     d.pump();
-    assert_eq!(job_requests(&d), 2);
+    assert_eq!(d.job_requests(), 2);
     assert_eq!(subscriptions(&d), 2, "no new subscription");
 }
 
@@ -169,7 +162,7 @@ fn quirk_unusable_jobs_fail_with_a_reason_before_flash() {
         d.ack_all();
         assert_eq!(d.agent.state(), State::WaitingForJob);
         assert_eq!(
-            job_requests(&d),
+            d.job_requests(),
             2,
             "after a FAILED status, the next job is asked for"
         );
@@ -270,7 +263,7 @@ fn custom_jobs_claimed_or_declined() {
     assert_eq!(d.take_events(), [Event::ReceivedJob]);
     assert_eq!(d.statuses("reboot-1"), [r#"{"status":"SUCCEEDED"}"#]);
     d.ack_all();
-    assert_eq!(job_requests(&d), 2);
+    assert_eq!(d.job_requests(), 2);
     // Claimed as in progress: QoS 0, no wait.
     let mut d = started();
     d.pf().custom_reply = CustomJobReply::Claim(CustomJobStatus::InProgress);
@@ -490,7 +483,7 @@ fn stale_replies_and_documents_of_finished_jobs_are_dropped() {
     let mut d = started();
     // The reply to request 0 arrives after request 1 went out: dropped.
     d.advance(10_000);
-    assert_eq!(job_requests(&d), 2);
+    assert_eq!(d.job_requests(), 2);
     let stale = JobSpec::for_file("j", &file).doc(); // carries "0:thing-1"
     assert_eq!(
         d.msg("jobs/$next/get/accepted", stale.as_bytes()),
